@@ -1,0 +1,65 @@
+# Two commands do all the set-up (see README.md):
+#   make lab    create .venv if needed, then open JupyterLab on notebooks/
+#   make test   create .venv if needed, then run every test (unit tests + nbval + browser)
+#
+# Choose the PyTorch build with TORCH=cpu | cuda | '<pip requirement>', e.g.
+#   make lab TORCH=cuda
+# (only used when .venv has no torch yet; see tools/install_torch.py).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.coursekit-installed
+TORCH  ?=
+PYTEST_ARGS ?=
+
+export COURSEKIT_TORCH := $(TORCH)
+# Reproducible, quiet numerics for tests and notebooks.
+export OMP_NUM_THREADS ?= 1
+export PYTHONHASHSEED  ?= 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: lab test test-fast test-notebooks browser-test student execute benchmark clean help
+
+help:
+	@echo "make lab            open JupyterLab on notebooks/ (creates .venv the first time)"
+	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
+	@echo "make test-fast      unit tests only"
+	@echo "make test-notebooks nbval on every notebook only"
+	@echo "make browser-test   JupyterLab in Chromium, widgets driven by a test"
+	@echo "make execute NB=notebooks/01_vanishing_gradients.ipynb   re-execute a notebook in place"
+	@echo "make student        generate the student editions into student/"
+	@echo "make benchmark      run the speed benchmarks"
+
+$(STAMP): pyproject.toml tools/install_torch.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python tools/install_torch.py
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest notebooks $(PYTEST_ARGS)
+
+browser-test: $(STAMP)
+	$(BIN)/python -m pytest tests -m browser $(PYTEST_ARGS)
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_fit.py
+
+clean:
+	rm -rf $(VENV) student artifacts .pytest_cache

@@ -1,0 +1,467 @@
+"""Data for the course: the offline digits default, MNIST and Fashion-MNIST, minibatches.
+
+Introduced in ``notebooks/00_start_here.ipynb``.
+
+Every loader returns the same small container, :class:`Dataset`, so a notebook's
+parameter cell can switch data with one word (``load("mnist")``) and nothing
+else changes. Images are float32 in [0, 1], flattened to vectors; labels are int64.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ._checks import check_choice, check_float, check_int, check_tensor
+
+__all__ = [
+    "Dataset",
+    "load",
+    "load_digits",
+    "load_mnist",
+    "load_fashion_mnist",
+    "batches",
+    "read_idx",
+    "default_cache_dir",
+    "DatasetUnavailableError",
+    "DATASETS",
+]
+
+DATASETS = ("digits", "mnist", "fashion-mnist")
+
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+
+class DatasetUnavailableError(RuntimeError):
+    """Raised when a data set is neither in the cache nor downloadable."""
+
+
+@dataclass
+class Dataset:
+    """Train / validation / test tensors plus what a notebook needs to know about them.
+
+    Attributes:
+        name: "digits", "mnist" or "fashion-mnist".
+        x_train, x_val, x_test: float32 tensors of shape (n, n_features), values in [0, 1].
+        y_train, y_val, y_test: int64 tensors of shape (n,).
+        image_shape: (height, width) to reshape a row back into an image.
+        class_names: one name per class.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    image_shape: tuple[int, int]
+    class_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features (pixels per image)."""
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+    def __repr__(self) -> str:
+        h, w = self.image_shape
+        return (
+            f"Dataset({self.name!r}: train {len(self.y_train)}, val {len(self.y_val)}, "
+            f"test {len(self.y_test)}; {self.n_features} features ({h}x{w}), "
+            f"{self.n_classes} classes)"
+        )
+
+    def subset(self, n_train: int, seed: int = 0) -> "Dataset":
+        """Return a copy whose training split keeps only ``n_train`` examples.
+
+        The kept examples are stratified (each class keeps its share) and chosen
+        by ``seed``; validation and test splits are unchanged. Used to provoke
+        overfitting on purpose (``notebooks/06_dropout.ipynb``).
+        """
+        n_train = check_int("n_train", n_train, minimum=self.n_classes, maximum=len(self.y_train))
+        seed = check_int("seed", seed, minimum=0)
+        idx = _stratified_indices(self.y_train.numpy(), n_train, seed)
+        return Dataset(
+            self.name, self.x_train[idx], self.y_train[idx], self.x_val, self.y_val,
+            self.x_test, self.y_test, self.image_shape, self.class_names,
+        )
+
+    def to(self, device: str | torch.device) -> "Dataset":
+        """Return a copy with every tensor moved to ``device``."""
+        t = {k: getattr(self, k).to(device) for k in
+             ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
+        return Dataset(self.name, image_shape=self.image_shape, class_names=self.class_names, **t)
+
+
+def _stratified_indices(y: np.ndarray, n: int, seed: int) -> torch.Tensor:
+    """Indices of ``n`` examples keeping class proportions, sorted, deterministic."""
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    share = counts / counts.sum() * n
+    take = np.floor(share).astype(int)
+    # hand out the remainder to the classes with the largest fractional parts
+    for i in np.argsort(-(share - take), kind="stable")[: n - take.sum()]:
+        take[i] += 1
+    chosen = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take)]
+    return torch.from_numpy(np.sort(np.concatenate(chosen)))
+
+
+def _split(x: np.ndarray, y: np.ndarray, val_fraction: float, test_fraction: float, seed: int):
+    """Deterministic stratified train/val/test split (scikit-learn's train_test_split)."""
+    from sklearn.model_selection import train_test_split
+
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=test_fraction, stratify=y, random_state=seed
+    )
+    val_of_rest = val_fraction / (1.0 - test_fraction)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=val_of_rest, stratify=y_rest, random_state=seed
+    )
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
+
+def _tensors(*arrays: np.ndarray) -> list[torch.Tensor]:
+    out = []
+    for a in arrays:
+        if a.dtype.kind == "f":
+            out.append(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
+        else:
+            out.append(torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)))
+    return out
+
+
+def load_digits(val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """Load scikit-learn's 8x8 handwritten digits: the course's offline default.
+
+    1,797 images of 8x8 pixels (64 features), 10 classes. They ship inside
+    scikit-learn, so nothing is downloaded. Pixels (0-16) are scaled to [0, 1].
+
+    Args:
+        val_fraction: share of all examples held out for validation, in (0, 0.5).
+        test_fraction: share of all examples held out for the final test, in (0, 0.5).
+        seed: seed of the stratified split; the same seed always gives the same split.
+
+    Returns:
+        A :class:`Dataset` (with the defaults: 1077 train, 360 validation, 360 test).
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    val_fraction = check_float("val_fraction", val_fraction, 0.0, 0.5, min_inclusive=False, max_inclusive=False)
+    test_fraction = check_float("test_fraction", test_fraction, 0.0, 0.5, min_inclusive=False, max_inclusive=False)
+    seed = check_int("seed", seed, minimum=0)
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    bunch = _sk_load_digits()
+    x = (bunch.data / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
+    parts = _tensors(*_split(x, y, val_fraction, test_fraction, seed))
+    return Dataset("digits", *parts, image_shape=(8, 8), class_names=tuple(str(i) for i in range(10)))
+
+
+# --------------------------------------------------------------------------- IDX files
+
+_IDX_DTYPES = {
+    0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Parse an IDX file (the MNIST format), gzip-compressed or not, into a numpy array.
+
+    Args:
+        path: the ``.gz`` or raw IDX file.
+
+    Returns:
+        An array whose shape and dtype come from the file's header.
+
+    Raises:
+        ValueError: if the header is not IDX or the payload size does not match it.
+
+    Introduced in ``notebooks/00_start_here.ipynb`` (switching to MNIST).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{path.name}: corrupt gzip stream ({exc})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path.name}: not an IDX file (bad magic number {raw[:4].hex()})")
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path.name}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"{path.name}: IDX header says shape {shape} ({expected} bytes) "
+            f"but the file holds {len(raw) - header} bytes"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+# ------------------------------------------------------------------ MNIST-style data sets
+
+_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+#: Where each data set is fetched from and the MD5 of each file (the values
+#: torchvision checks too). MD5 guards against truncated or corrupted
+#: downloads; it is not a security measure.
+SOURCES = {
+    "mnist": {
+        "mirrors": ("https://ossci-datasets.s3.amazonaws.com/mnist/",),
+        "md5": dict(zip(_MNIST_FILES, (
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            "9fb629c4189551a2d022fa330f9573f3",
+            "ec29112dd5afa0611ce80d1b7f02629c",
+        ))),
+    },
+    "fashion-mnist": {
+        "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        "md5": dict(zip(_MNIST_FILES, (
+            "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "25c81989df183df01b3e8a0aad5dffbe",
+            "bef4ecab320f06d8554ea6380940ec79",
+            "bb300cfdad3c16e7a12a480ee83cd310",
+        ))),
+    },
+}
+
+
+def default_cache_dir() -> Path:
+    """Folder where downloaded data sets are kept.
+
+    ``$COURSEKIT_DATA`` if set; otherwise ``$XDG_CACHE_HOME/coursekit`` or
+    ``~/.cache/coursekit``.
+    """
+    env = os.environ.get("COURSEKIT_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coursekit"
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch(url: str, timeout: float = 60.0) -> bytes:
+    """Download ``url`` and return its bytes (the one place that touches the network)."""
+    req = urllib.request.Request(url, headers={"User-Agent": "coursekit"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - fixed https/http mirrors
+        return resp.read()
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a temporary file in the same folder, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
+    """Make sure the four IDX files of ``name`` are in ``root`` with the right checksums."""
+    spec = SOURCES[name]
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    problems = []
+    for fname, md5 in spec["md5"].items():
+        path = folder / fname
+        if path.exists() and _md5(path) == md5:
+            paths[fname] = path
+            continue
+        if path.exists():
+            # Corrupt or truncated: never use it. Move it aside so it is not mistaken again.
+            path.replace(path.with_name(path.name + ".corrupt"))
+            problems.append(f"{fname} had the wrong checksum (moved to {fname}.corrupt)")
+        if not download:
+            problems.append(f"{fname} is missing")
+            continue
+        errors = []
+        for mirror in spec["mirrors"]:
+            try:
+                payload = _fetch(mirror + fname)
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                errors.append(f"{mirror}: {exc}")
+                continue
+            got = hashlib.md5(payload).hexdigest()
+            if got != md5:
+                errors.append(f"{mirror}: checksum {got} != expected {md5}")
+                continue
+            _atomic_write(path, payload)
+            paths[fname] = path
+            break
+        else:
+            problems.append(f"{fname} could not be downloaded ({'; '.join(errors)})")
+    if problems:
+        raise DatasetUnavailableError(
+            f"{name} is not available: " + "; ".join(problems) + ".\n"
+            f"Place these four files in {folder} by hand (from any MNIST mirror) and call again:\n  "
+            + "\n  ".join(spec["md5"])
+            + f"\nOr set COURSEKIT_DATA / pass root= to use another folder."
+        )
+    return paths
+
+
+def _load_idx_dataset(
+    name: str, root: str | os.PathLike | None, download: bool, val_size: int, seed: int,
+    class_names: Sequence[str],
+) -> Dataset:
+    root_path = Path(root).expanduser() if root is not None else default_cache_dir()
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False; got {download!r}")
+    seed = check_int("seed", seed, minimum=0)
+    paths = _ensure_files(name, root_path, download)
+    x_all = read_idx(paths["train-images-idx3-ubyte.gz"])
+    y_all = read_idx(paths["train-labels-idx1-ubyte.gz"])
+    x_test = read_idx(paths["t10k-images-idx3-ubyte.gz"])
+    y_test = read_idx(paths["t10k-labels-idx1-ubyte.gz"])
+    if x_all.ndim != 3 or y_all.ndim != 1 or len(x_all) != len(y_all) or len(x_test) != len(y_test):
+        raise ValueError(f"{name}: image and label files do not match ({x_all.shape}, {y_all.shape})")
+    val_size = check_int("val_size", val_size, minimum=1, maximum=len(y_all) - 1)
+    h, w = x_all.shape[1:]
+    perm = np.random.default_rng(seed).permutation(len(y_all))
+    val_idx, train_idx = np.sort(perm[:val_size]), np.sort(perm[val_size:])
+    flat = lambda a: (a.reshape(len(a), -1).astype(np.float32) / 255.0)  # noqa: E731
+    parts = _tensors(
+        flat(x_all[train_idx]), y_all[train_idx].astype(np.int64),
+        flat(x_all[val_idx]), y_all[val_idx].astype(np.int64),
+        flat(x_test), y_test.astype(np.int64),
+    )
+    return Dataset(name, *parts, image_shape=(int(h), int(w)), class_names=tuple(class_names))
+
+
+def load_mnist(
+    root: str | os.PathLike | None = None, download: bool = True, val_size: int = 5000, seed: int = 0
+) -> Dataset:
+    """Load MNIST (60,000 train + 10,000 test images of 28x28), downloading it once.
+
+    The four IDX files are kept in ``root/mnist`` (default: :func:`default_cache_dir`),
+    each checked against its known MD5; a download goes to a temporary file that is
+    renamed only once complete and verified, so a half-written file never looks valid.
+
+    Args:
+        root: cache folder; default ``$COURSEKIT_DATA`` or ``~/.cache/coursekit``.
+        download: fetch missing files (False: only use what is in ``root``).
+        val_size: training images held out as the validation split.
+        seed: seed of the validation split.
+
+    Returns:
+        A :class:`Dataset` with 784 features in [0, 1].
+
+    Raises:
+        DatasetUnavailableError: offline or corrupt, naming the folder and the four files.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    return _load_idx_dataset("mnist", root, download, val_size, seed, [str(i) for i in range(10)])
+
+
+def load_fashion_mnist(
+    root: str | os.PathLike | None = None, download: bool = True, val_size: int = 5000, seed: int = 0
+) -> Dataset:
+    """Load Fashion-MNIST (Zalando's drop-in MNIST replacement), downloading it once.
+
+    Same arguments, caching and checks as :func:`load_mnist`.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    return _load_idx_dataset("fashion-mnist", root, download, val_size, seed, FASHION_CLASSES)
+
+
+def load(name: str = "digits", **kwargs) -> Dataset:
+    """Load a data set by name: "digits" (offline default), "mnist" or "fashion-mnist".
+
+    Keyword arguments go to the matching loader. A notebook's parameter cell holds
+    ``DATASET = "digits"``; change that one word to run the notebook on MNIST.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    key = check_choice("name", name, DATASETS)
+    loader = {"digits": load_digits, "mnist": load_mnist, "fashion-mnist": load_fashion_mnist}[key]
+    return loader(**kwargs)
+
+
+def batches(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Yield minibatches ``(x[idx], y[idx])`` by index slicing of in-memory tensors.
+
+    No per-example collation as in ``DataLoader``: one ``randperm`` per epoch and one
+    gather per batch, which is what makes small-network training fast on a CPU.
+
+    Args:
+        x: inputs, first dimension = examples.
+        y: targets with the same first dimension.
+        batch_size: examples per batch, >= 1.
+        shuffle: draw a new order (from ``generator``) at each call.
+        generator: a seeded ``torch.Generator`` for reproducible orders.
+        drop_last: skip a final batch smaller than ``batch_size``.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    check_tensor("x", x)
+    check_tensor("y", y)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None; got {type(generator).__name__}")
+    n = x.shape[0]
+    if shuffle:
+        order = torch.randperm(n, generator=generator).to(x.device)
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            idx = order[start:start + batch_size]
+            yield x[idx], y[idx]
+    else:
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            yield x[start:start + batch_size], y[start:start + batch_size]

@@ -1,0 +1,408 @@
+"""Training and evaluation: one small, readable loop used by every notebook.
+
+Introduced in ``notebooks/00_start_here.ipynb``.
+
+``fit`` does what the seed's labs did by hand (``model.train()``, zero_grad,
+forward, loss, backward, step; ``model.eval()`` and ``torch.no_grad()`` to
+measure) and records what the notebooks plot. Callbacks let the diagnostics of
+later notebooks watch each step without changing the loop.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_float, check_int, check_module, check_tensor
+from .data import Dataset, batches
+
+__all__ = ["fit", "evaluate", "History", "Callback", "make_optimizer", "OPTIMIZERS", "LOSSES", "pick_device"]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam")
+LOSSES = ("cross_entropy", "bce_with_logits", "bce", "mse")
+
+
+@dataclass
+class History:
+    """What a training run recorded.
+
+    Attributes:
+        step_loss: training loss of every minibatch step, shape (steps,).
+        epoch: epoch numbers 1..epochs.
+        train_loss, train_acc: mean minibatch loss / accuracy over each epoch
+            (measured in train mode while learning, as the seed's ``avg_cost``).
+        val_loss, val_acc: loss / accuracy on the validation split after each
+            epoch, in eval mode (empty lists when no validation data was given).
+        steps_per_epoch: minibatches per epoch.
+        wall_time: seconds spent in ``fit`` (not stable: never print it in a
+            notebook that nbval checks).
+        label: a name for legends and tables.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+
+    step_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    steps_per_epoch: int = 0
+    wall_time: float = 0.0
+    label: str = ""
+
+    @property
+    def final_val_acc(self) -> float:
+        """Validation accuracy after the last epoch (NaN without validation data)."""
+        return self.val_acc[-1] if self.val_acc else float("nan")
+
+    @property
+    def best_val_acc(self) -> float:
+        """Best validation accuracy over the epochs (NaN without validation data)."""
+        return max(self.val_acc) if self.val_acc else float("nan")
+
+    def epochs_to(self, accuracy: float) -> int | None:
+        """First epoch whose validation accuracy reaches ``accuracy``; None if never."""
+        for e, acc in zip(self.epoch, self.val_acc):
+            if acc >= accuracy:
+                return e
+        return None
+
+    def __repr__(self) -> str:
+        last = (f", final val_acc {self.final_val_acc:.3f}" if self.val_acc else "")
+        name = f"{self.label!r}, " if self.label else ""
+        return f"History({name}{len(self.epoch)} epochs, {len(self.step_loss)} steps{last})"
+
+
+class Callback:
+    """Base class for objects that watch training; override what you need.
+
+    ``fit`` calls ``on_fit_start(model)``, then after every optimizer step
+    ``on_step_end(step, loss)`` (``loss`` is the detached batch-loss tensor; call
+    ``float(loss)`` if you need the number), after every epoch
+    ``on_epoch_end(epoch, history)``, and finally ``on_fit_end(history)``.
+
+    Introduced in ``notebooks/00_start_here.ipynb``; used by the diagnostics of
+    ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+
+    def on_fit_start(self, model: nn.Module) -> None:  # noqa: D102
+        pass
+
+    def on_step_end(self, step: int, loss: torch.Tensor) -> None:  # noqa: D102
+        pass
+
+    def on_epoch_end(self, epoch: int, history: History) -> None:  # noqa: D102
+        pass
+
+    def on_fit_end(self, history: History) -> None:  # noqa: D102
+        pass
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA when available, else the CPU.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be like 'cpu', 'cuda' or 'cuda:0'; got {device!r} ({exc})") from None
+
+
+def make_optimizer(
+    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9, **kwargs
+) -> torch.optim.Optimizer:
+    """Build a ``torch.optim`` optimizer by name.
+
+    Args:
+        name: "sgd", "momentum" (SGD with ``momentum``), "nesterov", "adagrad",
+            "rmsprop", "adadelta", "adam", "adamw" or "nadam".
+        params: the parameters to optimize (``model.parameters()``).
+        lr: learning rate, > 0.
+        momentum: used by "momentum" and "nesterov".
+        kwargs: passed to the optimizer (e.g. ``weight_decay``, ``betas``).
+
+    Introduced in ``notebooks/03_optimizers.ipynb``.
+    """
+    key = check_choice("optimizer", name, OPTIMIZERS)
+    lr = check_float("lr", lr, 0.0, min_inclusive=False)
+    momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
+    o = torch.optim
+    if key == "sgd":
+        return o.SGD(params, lr=lr, **kwargs)
+    if key == "momentum":
+        return o.SGD(params, lr=lr, momentum=momentum, **kwargs)
+    if key == "nesterov":
+        return o.SGD(params, lr=lr, momentum=momentum, nesterov=True, **kwargs)
+    cls = {"adagrad": o.Adagrad, "rmsprop": o.RMSprop, "adadelta": o.Adadelta, "adam": o.Adam,
+           "adamw": o.AdamW, "nadam": o.NAdam}[key]
+    return cls(params, lr=lr, **kwargs)
+
+
+def _loss_fn(loss: str | Callable) -> tuple[Callable, str]:
+    if callable(loss):
+        return loss, "custom"
+    key = check_choice("loss", loss, LOSSES)
+    fn = {
+        "cross_entropy": nn.functional.cross_entropy,
+        "bce_with_logits": lambda out, y: nn.functional.binary_cross_entropy_with_logits(out, y.to(out.dtype)),
+        "bce": lambda out, y: nn.functional.binary_cross_entropy(out, y.to(out.dtype)),
+        "mse": lambda out, y: nn.functional.mse_loss(out, y.to(out.dtype)),
+    }[key]
+    return fn, key
+
+
+def _n_correct(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor | None:
+    """Number of correct predictions as a tensor, or None when accuracy has no meaning."""
+    if kind in ("cross_entropy", "custom") and out.dim() == 2 and y.dim() == 1 and not y.is_floating_point():
+        return (out.argmax(1) == y).sum()
+    if kind == "bce_with_logits":
+        return ((out > 0).to(y.dtype) == y).all(dim=-1).sum() if out.dim() > 1 else ((out > 0).to(y.dtype) == y).sum()
+    if kind == "bce":
+        return ((out > 0.5).to(y.dtype) == y).all(dim=-1).sum() if out.dim() > 1 else ((out > 0.5).to(y.dtype) == y).sum()
+    return None
+
+
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str | Callable = "cross_entropy",
+    batch_size: int = 4096,
+) -> tuple[float, float]:
+    """Loss and accuracy of ``model`` on ``(x, y)``, in eval mode and without gradients.
+
+    The model's previous mode (train or eval) is restored afterwards. Accuracy is
+    NaN for losses where it has no meaning (e.g. "mse").
+
+    Args:
+        model: the network.
+        x, y: inputs and targets (same first dimension).
+        loss: "cross_entropy", "bce_with_logits", "bce", "mse" or a callable.
+        batch_size: evaluation chunk size (memory only; the result does not depend on it).
+
+    Returns:
+        ``(mean loss, accuracy)`` as Python floats.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    check_module("model", model)
+    check_tensor("x", x)
+    check_tensor("y", y)
+    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise ValueError(f"x and y must hold the same, non-zero number of examples; got {x.shape[0]} and {y.shape[0]}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    fn, kind = _loss_fn(loss)
+    was_training = model.training
+    model.eval()
+    device = next((p.device for p in model.parameters()), x.device)
+    total, correct, n = 0.0, 0, x.shape[0]
+    has_acc = True
+    try:
+        with torch.no_grad():
+            for start in range(0, n, batch_size):
+                xb = x[start:start + batch_size].to(device)
+                yb = y[start:start + batch_size].to(device)
+                out = model(xb)
+                total += float(fn(out, yb)) * xb.shape[0]
+                c = _n_correct(out, yb, kind)
+                if c is None:
+                    has_acc = False
+                else:
+                    correct += int(c)
+    finally:
+        model.train(was_training)
+    return total / n, (correct / n if has_acc else float("nan"))
+
+
+def _unpack(data) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    if isinstance(data, Dataset):
+        return data.x_train, data.y_train, data.x_val, data.y_val
+    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
+        for i, t in enumerate(data):
+            check_tensor(f"data[{i}]", t)
+        if len(data) == 2:
+            return data[0], data[1], None, None
+        return tuple(data)  # type: ignore[return-value]
+    raise TypeError(
+        "data must be a coursekit Dataset, (x_train, y_train) or (x_train, y_train, x_val, y_val); "
+        f"got {type(data).__name__}"
+    )
+
+
+class _LivePlot(Callback):
+    """Redraws the loss curves in place after each epoch (JupyterLab / notebook only)."""
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def on_epoch_end(self, epoch: int, history: History) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from .plots import plot_history
+
+        fig = plot_history(history)
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
+
+def fit(
+    model: nn.Module,
+    data,
+    *,
+    optimizer: str | torch.optim.Optimizer | Callable = "adam",
+    lr: float = 1e-3,
+    epochs: int = 10,
+    batch_size: int = 100,
+    loss: str | Callable = "cross_entropy",
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = True,
+    live_plot: bool = False,
+    label: str = "",
+    max_steps: int | None = None,
+) -> History:
+    """Train ``model`` with minibatch gradient descent and return its :class:`History`.
+
+    Each epoch: ``model.train()``, shuffled minibatches (seeded by ``seed``), one
+    optimizer step per batch; then ``model.eval()`` and the validation loss and
+    accuracy without gradients. The model is moved to ``device``.
+
+    Args:
+        model: the network (``nn.Module``) to train in place.
+        data: a :class:`~coursekit.data.Dataset`, ``(x_train, y_train)`` or
+            ``(x_train, y_train, x_val, y_val)``.
+        optimizer: a name for :func:`make_optimizer` ("adam", "sgd", ...), a
+            ready ``torch.optim.Optimizer`` over the model's parameters, or a
+            factory ``params -> Optimizer``.
+        lr: learning rate when ``optimizer`` is a name.
+        epochs: passes over the training data, >= 1.
+        batch_size: examples per step, >= 1.
+        loss: "cross_entropy" (logits and class indices), "bce_with_logits",
+            "bce" (probabilities), "mse", or a callable ``(output, target) -> loss``.
+        seed: seed of the minibatch order (the model's initial weights are set
+            where it is built: see :func:`coursekit.models.mlp`'s ``seed``).
+        device: "cpu", "cuda", ...; default CUDA when present, else the CPU.
+        callbacks: :class:`Callback` objects notified during training.
+        progress: show a ``tqdm.auto`` bar over epochs.
+        live_plot: redraw the loss curves in place after every epoch (in Jupyter).
+        label: name stored in the History for legends and tables.
+        max_steps: stop after this many optimizer steps (the epoch in progress
+            is finished with a validation pass).
+
+    Returns:
+        A :class:`History`.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    check_module("model", model)
+    x_train, y_train, x_val, y_val = _unpack(data)
+    if x_train.shape[0] != y_train.shape[0] or x_train.shape[0] == 0:
+        raise ValueError(
+            f"x_train and y_train must hold the same, non-zero number of examples; "
+            f"got {x_train.shape[0]} and {y_train.shape[0]}"
+        )
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, minimum=1)
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
+    loss_fn, kind = _loss_fn(loss)
+    dev = pick_device(device)
+    model.to(dev)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+    elif isinstance(optimizer, str):
+        opt = make_optimizer(optimizer, model.parameters(), lr)
+    elif callable(optimizer):
+        opt = optimizer(model.parameters())
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(opt).__name__}")
+    else:
+        raise TypeError(
+            f"optimizer must be a name such as 'adam', a torch.optim.Optimizer or a factory; got {optimizer!r}"
+        )
+    x_train, y_train = x_train.to(dev), y_train.to(dev)
+    has_val = x_val is not None and y_val is not None and len(y_val) > 0
+    if has_val:
+        x_val, y_val = x_val.to(dev), y_val.to(dev)
+
+    callbacks = list(callbacks) + ([_LivePlot()] if live_plot else [])
+    history = History(label=label, steps_per_epoch=-(-x_train.shape[0] // batch_size))
+    gen = torch.Generator().manual_seed(seed)
+    step_losses: list[torch.Tensor] = []
+    step = 0
+    start = time.perf_counter()
+    epoch_iter: Iterable[int] = range(1, epochs + 1)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(epoch_iter, desc=label or "epochs", unit="epoch")
+        epoch_iter = bar
+    for cb in callbacks:
+        cb.on_fit_start(model)
+    try:
+        for ep in epoch_iter:
+            model.train()
+            epoch_losses: list[torch.Tensor] = []
+            correct = torch.zeros((), dtype=torch.long, device=dev)
+            seen = 0
+            acc_ok = True
+            for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, generator=gen):
+                out = model(xb)
+                batch_loss = loss_fn(out, yb)
+                opt.zero_grad(set_to_none=True)
+                batch_loss.backward()
+                opt.step()
+                detached = batch_loss.detach()
+                epoch_losses.append(detached * xb.shape[0])
+                with torch.no_grad():
+                    c = _n_correct(out, yb, kind)
+                if c is None:
+                    acc_ok = False
+                else:
+                    correct += c
+                seen += xb.shape[0]
+                step += 1
+                step_losses.append(detached)
+                for cb in callbacks:
+                    cb.on_step_end(step, detached)
+                if max_steps is not None and step >= max_steps:
+                    break
+            history.epoch.append(ep)
+            history.train_loss.append(float(torch.stack(epoch_losses).sum()) / seen)
+            history.train_acc.append(int(correct) / seen if acc_ok else float("nan"))
+            if has_val:
+                vl, va = evaluate(model, x_val, y_val, loss=loss if kind != "custom" else loss_fn)
+                history.val_loss.append(vl)
+                history.val_acc.append(va)
+            if bar is not None:
+                post = {"loss": f"{history.train_loss[-1]:.3f}"}
+                if has_val:
+                    post["val_acc"] = f"{history.val_acc[-1]:.3f}"
+                bar.set_postfix(post)
+            for cb in callbacks:
+                cb.on_epoch_end(ep, history)
+            if max_steps is not None and step >= max_steps:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        history.step_loss = torch.stack(step_losses).float().cpu().numpy() if step_losses else np.zeros(0)
+        history.wall_time = time.perf_counter() - start
+    for cb in callbacks:
+        cb.on_fit_end(history)
+    return history

@@ -1,0 +1,109 @@
+"""Thin widgets for class: controls wired to a plain drawing function.
+
+Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+
+A widget here never computes anything itself: it calls a plain function that
+lives with its concept (``coursekit.diagnostics``, ``coursekit.surfaces``...),
+which tests call directly and which the notebook also uses for a static figure.
+Figures are ordinary inline matplotlib PNGs redrawn inside an ``Output``
+widget, so no front-end extension beyond what ``pip install ipywidgets`` brings
+is needed.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+__all__ = ["interactive_figure", "control"]
+
+
+def control(name: str, spec: Any):
+    """Turn an ``interact``-style abbreviation into an ipywidgets control.
+
+    - an existing widget is returned as is;
+    - ``(min, max)`` or ``(min, max, step)`` of ints -> ``IntSlider``; with a
+      float -> ``FloatSlider``;
+    - a list or tuple of strings -> ``Dropdown``;
+    - a bool -> ``Checkbox``.
+
+    The first value of a slider is its ``min`` unless the spec is a widget; pass
+    a widget to choose a starting value.
+    """
+    import ipywidgets as W
+
+    style = {"description_width": "initial"}
+    if isinstance(spec, W.ValueWidget):
+        return spec
+    if isinstance(spec, bool):
+        return W.Checkbox(value=spec, description=name, style=style)
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
+        return W.Dropdown(options=list(spec), value=spec[0], description=name, style=style)
+    if isinstance(spec, tuple) and len(spec) in (2, 3) and all(isinstance(s, (int, float)) for s in spec):
+        if all(isinstance(s, int) for s in spec):
+            step = spec[2] if len(spec) == 3 else 1
+            return W.IntSlider(min=spec[0], max=spec[1], step=step, value=spec[0], description=name,
+                               continuous_update=False, style=style)
+        step = spec[2] if len(spec) == 3 else (spec[1] - spec[0]) / 20
+        return W.FloatSlider(min=spec[0], max=spec[1], step=step, value=spec[0], description=name,
+                             continuous_update=False, style=style)
+    raise TypeError(
+        f"control {name!r}: expected an ipywidgets control, (min, max[, step]), a list of strings "
+        f"or a bool; got {spec!r}"
+    )
+
+
+def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **controls: Any):
+    """Wire ``controls`` to ``draw(**values) -> matplotlib Figure``; redraw on every change.
+
+    Args:
+        draw: a plain function returning a Figure (it is closed after display,
+            so figures do not pile up).
+        layout: "vertical" (controls above the figure) or "horizontal" (controls in a row).
+        controls: keyword -> control spec (see :func:`control`).
+
+    Returns:
+        An ``ipywidgets.VBox`` with extra attributes a test or a teacher can use:
+        ``controls`` (dict name -> widget), ``output`` (the Output widget),
+        ``redraw()``, ``last_figure`` (the most recent Figure, already closed),
+        ``last_seconds`` (time of the most recent compute-and-draw) and
+        ``calls`` (how many times ``draw`` ran).
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    if not callable(draw):
+        raise TypeError(f"draw must be a function returning a matplotlib Figure; got {type(draw).__name__}")
+    if layout not in ("vertical", "horizontal"):
+        raise ValueError(f"layout must be 'vertical' or 'horizontal'; got {layout!r}")
+    if not controls:
+        raise ValueError("give at least one control, e.g. depth=(2, 20)")
+    widgets = {name: control(name, spec) for name, spec in controls.items()}
+    out = W.Output()
+    box_cls = W.HBox if layout == "horizontal" else W.VBox
+    panel = W.VBox([box_cls(list(widgets.values())), out])
+    panel.controls = widgets
+    panel.output = out
+    panel.last_figure = None
+    panel.last_seconds = float("nan")
+    panel.calls = 0
+
+    def redraw(*_: Any) -> None:
+        values = {name: w.value for name, w in widgets.items()}
+        start = time.perf_counter()
+        fig = draw(**values)
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+        panel.last_seconds = time.perf_counter() - start
+        panel.last_figure = fig
+        panel.calls += 1
+
+    for w in widgets.values():
+        w.observe(redraw, names="value")
+    panel.redraw = redraw
+    redraw()
+    return panel
