@@ -1,0 +1,248 @@
+"""Scratch Dropout and BatchNorm1d against torch.nn's own modules."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from coursekit.layers import BatchNorm1d, Dropout, dropout_mask
+
+
+# ----------------------------------------------------------------------------- Dropout
+
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.9])
+def test_dropout_matches_torch_dropout_with_the_same_seed(p):
+    x = torch.randn(64, 40)
+    torch.manual_seed(123)
+    ours = Dropout(p)(x)
+    torch.manual_seed(123)
+    ref = nn.Dropout(p)(x)
+    torch.testing.assert_close(ours, ref)
+
+
+def test_dropout_gradient_matches_torch_dropout():
+    x1 = torch.randn(32, 16, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    w = torch.randn(32, 16)
+    torch.manual_seed(7)
+    (Dropout(0.4)(x1) * w).sum().backward()
+    torch.manual_seed(7)
+    (nn.Dropout(0.4)(x2) * w).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.7])
+def test_dropout_keep_rate_is_one_minus_p(p):
+    layer = Dropout(p)
+    out = layer(torch.ones(200, 500))
+    kept = (out != 0).float().mean().item()
+    # 100,000 Bernoulli draws: standard error <= 0.0016; allow 5 of them
+    assert abs(kept - (1 - p)) < 0.008
+    assert torch.equal(layer.last_mask, (out != 0).float())
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.7])
+def test_inverted_dropout_keeps_expectation(p):
+    x = torch.rand(400, 250) + 0.5
+    out = Dropout(p)(x)
+    # each entry: mean x, variance x^2 p / (1 - p); compare the means with 5 standard errors
+    se = math.sqrt((x ** 2).sum().item() * p / (1 - p)) / x.numel()
+    assert abs(out.mean().item() - x.mean().item()) < 5 * se
+    kept = out[out != 0]
+    torch.testing.assert_close(kept, (x / (1 - p))[out != 0])
+
+
+def test_dropout_is_identity_in_eval_mode():
+    layer = Dropout(0.5).eval()
+    x = torch.randn(10, 20)
+    assert layer(x) is x
+    assert layer.last_mask is None
+    torch.testing.assert_close(nn.Dropout(0.5).eval()(x), layer(x))
+
+
+def test_dropout_draws_a_fresh_mask_every_call():
+    layer = Dropout(0.5)
+    x = torch.ones(20, 30)
+    assert not torch.equal(layer(x), layer(x))
+
+
+def test_dropout_edge_probabilities_match_torch():
+    x = torch.randn(5, 6)
+    torch.testing.assert_close(Dropout(0.0)(x), x)
+    torch.testing.assert_close(Dropout(1.0)(x), nn.Dropout(1.0)(x))
+    assert torch.count_nonzero(Dropout(1.0)(x)) == 0
+
+
+def test_dropout_has_no_parameters_and_a_pytorch_like_repr():
+    layer = Dropout(0.3)
+    assert list(layer.parameters()) == []
+    assert repr(layer) == "Dropout(p=0.3, inplace=False)"
+    assert repr(nn.Dropout(0.3)) == repr(layer)
+
+
+def test_dropout_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="p must be <= 1"):
+        Dropout(1.5)
+    with pytest.raises(ValueError, match="p must be >= 0"):
+        Dropout(-0.1)
+    with pytest.raises(TypeError, match="p must be a number"):
+        Dropout("0.5")
+    with pytest.raises(TypeError, match="inplace"):
+        Dropout(0.5, inplace=1)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        Dropout(0.5)([1.0, 2.0])
+
+
+def test_dropout_mask_is_reproducible_with_a_generator():
+    a = dropout_mask((50, 8), 0.3, generator=torch.Generator().manual_seed(1))
+    b = dropout_mask((50, 8), 0.3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    assert set(a.unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(TypeError, match="generator"):
+        dropout_mask((2, 2), 0.5, generator=1)
+    with pytest.raises(ValueError, match="shape"):
+        dropout_mask((2, -1), 0.5)
+
+
+# -------------------------------------------------------------------------- BatchNorm1d
+
+def _pair(num_features=5, **kwargs):
+    ours, ref = BatchNorm1d(num_features, **kwargs), nn.BatchNorm1d(num_features, **kwargs)
+    if ref.affine:  # non-trivial gamma and beta, the same in both
+        with torch.no_grad():
+            ref.weight.copy_(torch.rand(num_features) + 0.5)
+            ref.bias.copy_(torch.randn(num_features))
+            ours.weight.copy_(ref.weight)
+            ours.bias.copy_(ref.bias)
+    return ours, ref
+
+
+@pytest.mark.parametrize("shape", [(16, 5), (8, 5, 7)])
+def test_batchnorm_train_mode_output_matches_torch(shape):
+    ours, ref = _pair(5)
+    x = torch.randn(*shape) * 3 + 2
+    torch.testing.assert_close(ours(x), ref(x))
+
+
+def test_batchnorm_normalizes_each_feature_to_zero_mean_unit_variance():
+    layer = BatchNorm1d(4, affine=False)
+    y = layer(torch.randn(256, 4) * torch.tensor([0.5, 1.0, 10.0, 100.0]) + 5)
+    torch.testing.assert_close(y.mean(0), torch.zeros(4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(y.var(0, unbiased=False), torch.ones(4), atol=1e-3, rtol=0)
+
+
+def test_batchnorm_gradients_match_torch():
+    ours, ref = _pair(6)
+    x1 = (torch.randn(12, 6) * 2 + 1).requires_grad_(True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    w = torch.randn(12, 6)
+    (ours(x1) * w).sum().backward()
+    (ref(x2) * w).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+    torch.testing.assert_close(ours.weight.grad, ref.weight.grad)
+    torch.testing.assert_close(ours.bias.grad, ref.bias.grad)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+@pytest.mark.parametrize("shape", [(10, 5), (4, 5, 3)])
+def test_batchnorm_running_stats_match_torch_over_several_steps(momentum, shape):
+    ours, ref = _pair(5, momentum=momentum)
+    for step in range(6):
+        x = torch.randn(*shape) * (step + 1) + step
+        torch.testing.assert_close(ours(x), ref(x))
+        torch.testing.assert_close(ours.running_mean, ref.running_mean)
+        torch.testing.assert_close(ours.running_var, ref.running_var)
+        assert int(ours.num_batches_tracked) == int(ref.num_batches_tracked) == step + 1
+
+
+def test_batchnorm_running_variance_is_the_unbiased_batch_variance():
+    layer = BatchNorm1d(3, momentum=1.0)  # momentum 1: running stats = last batch's
+    x = torch.randn(5, 3)
+    layer(x)
+    torch.testing.assert_close(layer.running_mean, x.mean(0))
+    torch.testing.assert_close(layer.running_var, x.var(0, unbiased=True))
+
+
+def test_batchnorm_eval_mode_uses_running_stats_like_torch():
+    ours, ref = _pair(5)
+    for _ in range(4):
+        x = torch.randn(20, 5) * 2 - 1
+        ours(x), ref(x)
+    ours.eval(), ref.eval()
+    x = torch.randn(3, 5)
+    torch.testing.assert_close(ours(x), ref(x))
+    before = ours.running_mean.clone()
+    ours(torch.randn(7, 5) + 100)
+    assert torch.equal(ours.running_mean, before), "eval mode must not update the running statistics"
+    one = torch.randn(1, 5)  # a batch of one is fine in eval mode
+    torch.testing.assert_close(ours(one), ref(one))
+
+
+def test_batchnorm_without_running_stats_or_affine_matches_torch():
+    ours, ref = _pair(4, affine=False, track_running_stats=False)
+    assert ours.running_mean is None and ours.weight is None
+    ours.eval(), ref.eval()
+    x = torch.randn(9, 4) * 4
+    torch.testing.assert_close(ours(x), ref(x))
+
+
+def test_batchnorm_state_dict_moves_between_scratch_and_torch():
+    ours, ref = _pair(5)
+    for _ in range(3):
+        ref(torch.randn(8, 5) + 3)
+    ours.load_state_dict(ref.state_dict())
+    assert set(ours.state_dict()) == set(ref.state_dict())
+    ours.eval(), ref.eval()
+    x = torch.randn(4, 5)
+    torch.testing.assert_close(ours(x), ref(x))
+
+
+def test_batchnorm_in_a_network_trains_like_torch():
+    torch.manual_seed(0)
+    net_ref = nn.Sequential(nn.Linear(8, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3))
+    net_ours = nn.Sequential(nn.Linear(8, 6), BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3))
+    net_ours.load_state_dict(net_ref.state_dict())
+    opts = [torch.optim.SGD(n.parameters(), lr=0.1) for n in (net_ref, net_ours)]
+    for _ in range(5):
+        x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
+        for net, opt in zip((net_ref, net_ours), opts):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+    for (k, a), b in zip(net_ref.state_dict().items(), net_ours.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=lambda m: f"{k}: {m}")
+
+
+def test_batchnorm_refuses_one_value_per_feature_in_training_like_torch():
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        BatchNorm1d(3)(torch.randn(1, 3))
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        nn.BatchNorm1d(3)(torch.randn(1, 3))
+
+
+def test_batchnorm_reset_running_stats():
+    layer = BatchNorm1d(2)
+    layer(torch.randn(4, 2) + 5)
+    layer.reset_running_stats()
+    assert torch.equal(layer.running_mean, torch.zeros(2))
+    assert torch.equal(layer.running_var, torch.ones(2))
+    assert int(layer.num_batches_tracked) == 0
+
+
+def test_batchnorm_rejects_bad_arguments_and_shapes():
+    with pytest.raises(ValueError, match="num_features must be >= 1"):
+        BatchNorm1d(0)
+    with pytest.raises(TypeError, match="num_features must be an integer"):
+        BatchNorm1d(3.0)
+    with pytest.raises(ValueError, match="momentum must be <= 1"):
+        BatchNorm1d(3, momentum=2.0)
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        BatchNorm1d(3, eps=0.0)
+    with pytest.raises(TypeError, match="affine"):
+        BatchNorm1d(3, affine="yes")
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 3\)"):
+        BatchNorm1d(3)(torch.randn(4, 5))
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        BatchNorm1d(3)(torch.randn(4))
