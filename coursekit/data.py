@@ -312,12 +312,13 @@ def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
         if path.exists() and _md5(path) == md5:
             paths[fname] = path
             continue
+        note = ""
         if path.exists():
             # Corrupt or truncated: never use it. Move it aside so it is not mistaken again.
             path.replace(path.with_name(path.name + ".corrupt"))
-            problems.append(f"{fname} had the wrong checksum (moved to {fname}.corrupt)")
+            note = f" (the cached copy had the wrong checksum and was moved to {fname}.corrupt)"
         if not download:
-            problems.append(f"{fname} is missing")
+            problems.append(f"{fname} is missing{note}")
             continue
         errors = []
         for mirror in spec["mirrors"]:
@@ -334,7 +335,7 @@ def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
             paths[fname] = path
             break
         else:
-            problems.append(f"{fname} could not be downloaded ({'; '.join(errors)})")
+            problems.append(f"{fname} could not be downloaded{note} ({'; '.join(errors)})")
     if problems:
         raise DatasetUnavailableError(
             f"{name} is not available: " + "; ".join(problems) + ".\n"

@@ -42,7 +42,7 @@ def no_network(monkeypatch):
 
     def guarded_getaddrinfo(host, *args, **kwargs):
         if not _is_loopback(host):
-            raise NetworkAccessInTest(f"test tried to resolve the host name {host!r}")
+            raise NetworkAccessInTest(f"test tried to use the network: resolving the host name {host!r}")
         return real_getaddrinfo(host, *args, **kwargs)
 
     real_getaddrinfo = socket.getaddrinfo

@@ -1,0 +1,245 @@
+"""coursekit.data: the digits default, IDX parsing, MNIST-style download and cache, batches."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import socket
+import struct
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import data as D
+
+
+# ------------------------------------------------------------------ digits
+
+def test_digits_split_sizes_types_and_range(digits):
+    assert (len(digits.y_train), len(digits.y_val), len(digits.y_test)) == (1077, 360, 360)
+    for x in (digits.x_train, digits.x_val, digits.x_test):
+        assert x.dtype == torch.float32 and x.shape[1] == 64
+        assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    for y in (digits.y_train, digits.y_val, digits.y_test):
+        assert y.dtype == torch.int64
+    assert digits.n_features == 64 and digits.n_classes == 10 and digits.image_shape == (8, 8)
+
+
+def test_digits_split_is_deterministic_and_stratified():
+    a, b = D.load_digits(), D.load_digits()
+    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_val, b.y_val)
+    c = D.load_digits(seed=1)
+    assert not torch.equal(a.y_train, c.y_train)
+    counts = torch.bincount(a.y_val, minlength=10)
+    assert int(counts.min()) >= 35 and int(counts.max()) <= 37  # 360 / 10 = 36 each
+
+
+def test_digits_splits_do_not_overlap(digits):
+    rows = lambda x: {tuple(r) for r in x.numpy().round(4)}  # noqa: E731
+    # digits has a few duplicate images, so compare counts rather than demand disjoint sets
+    total = len(digits.y_train) + len(digits.y_val) + len(digits.y_test)
+    assert total == 1797
+    assert len(rows(digits.x_val) & rows(digits.x_test)) < 5
+
+
+def test_subset_keeps_class_shares_and_other_splits(digits):
+    small = digits.subset(100, seed=3)
+    assert len(small.y_train) == 100
+    counts = torch.bincount(small.y_train, minlength=10)
+    assert int(counts.min()) >= 9 and int(counts.max()) <= 11
+    assert torch.equal(small.x_val, digits.x_val)
+    assert torch.equal(small.x_train, digits.subset(100, seed=3).x_train)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"val_fraction": 0.0}, ValueError, "val_fraction"),
+    ({"test_fraction": 0.7}, ValueError, "test_fraction"),
+    ({"seed": -1}, ValueError, "seed"),
+    ({"seed": 1.5}, TypeError, "seed"),
+])
+def test_load_digits_rejects_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        D.load_digits(**kwargs)
+
+
+def test_load_dispatches_by_name_and_rejects_unknown(digits):
+    assert torch.equal(D.load("digits").x_train, digits.x_train)
+    assert torch.equal(D.load("DIGITS").x_train, digits.x_train)
+    with pytest.raises(ValueError, match="unknown name 'cifar'.*digits, mnist, fashion-mnist"):
+        D.load("cifar")
+    with pytest.raises(TypeError, match="name must be a string"):
+        D.load(3)
+
+
+# ------------------------------------------------------------------ IDX files
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08, np.int32: 0x0C}[array.dtype.type]
+    header = bytes([0, 0, code, array.ndim]) + b"".join(struct.pack(">I", s) for s in array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def test_read_idx_roundtrip_raw_and_gzip(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "raw.idx").write_bytes(idx_bytes(images))
+    (tmp_path / "z.idx.gz").write_bytes(gzip.compress(idx_bytes(images)))
+    assert np.array_equal(D.read_idx(tmp_path / "raw.idx"), images)
+    assert np.array_equal(D.read_idx(tmp_path / "z.idx.gz"), images)
+    ints = np.array([1, -2, 300], dtype=np.int32)
+    (tmp_path / "i.idx").write_bytes(idx_bytes(ints))
+    assert np.array_equal(D.read_idx(tmp_path / "i.idx"), ints)
+
+
+def test_read_idx_rejects_bad_magic_and_truncated_payload(tmp_path):
+    (tmp_path / "bad").write_bytes(b"PK\x03\x04rest")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        D.read_idx(tmp_path / "bad")
+    good = idx_bytes(np.zeros((2, 2, 2), dtype=np.uint8))
+    (tmp_path / "short").write_bytes(good[:-3])
+    with pytest.raises(ValueError, match="header says shape"):
+        D.read_idx(tmp_path / "short")
+    (tmp_path / "badgz").write_bytes(gzip.compress(good)[:-10])
+    with pytest.raises(ValueError, match="corrupt gzip"):
+        D.read_idx(tmp_path / "badgz")
+
+
+# ------------------------------------------------------------------ MNIST-style download
+
+def fake_mnist_files(n_train=12, n_test=5):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": (np.arange(n_train) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    return {name: gzip.compress(idx_bytes(a), mtime=0) for name, a in arrays.items()}, arrays
+
+
+@pytest.fixture
+def fake_source(monkeypatch):
+    """Point the MNIST source at small fake files and serve them from a fake _fetch."""
+    payloads, arrays = fake_mnist_files()
+    md5 = {name: hashlib.md5(p).hexdigest() for name, p in payloads.items()}
+    monkeypatch.setitem(D.SOURCES, "mnist", {"mirrors": ("https://mirror.invalid/",), "md5": md5})
+    calls = []
+
+    def fetch(url, timeout=60.0):
+        calls.append(url)
+        return payloads[url.rsplit("/", 1)[1]]
+
+    monkeypatch.setattr(D, "_fetch", fetch)
+    return payloads, arrays, calls
+
+
+def test_load_mnist_downloads_verifies_parses_and_caches(tmp_path, fake_source):
+    payloads, arrays, calls = fake_source
+    ds = D.load_mnist(root=tmp_path, val_size=2)
+    assert len(calls) == 4
+    assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (10, 2, 5)
+    assert ds.n_features == 784 and ds.image_shape == (28, 28) and ds.x_train.dtype == torch.float32
+    assert float(ds.x_test.max()) <= 1.0
+    expected = arrays["t10k-images-idx3-ubyte.gz"].reshape(5, -1) / 255.0
+    assert np.allclose(ds.x_test.numpy(), expected)
+    # second call: served from the cache, no new download
+    D.load_mnist(root=tmp_path, val_size=2)
+    assert len(calls) == 4
+    assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(payloads)
+
+
+def test_corrupted_cached_file_is_detected_and_replaced(tmp_path, fake_source):
+    payloads, _, calls = fake_source
+    D.load_mnist(root=tmp_path, val_size=2)
+    target = tmp_path / "mnist" / "train-labels-idx1-ubyte.gz"
+    target.write_bytes(b"garbage")
+    ds = D.load_mnist(root=tmp_path, val_size=2)
+    assert len(calls) == 5 and target.read_bytes() == payloads[target.name]
+    assert (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz.corrupt").exists()
+    assert len(ds.y_train) == 10
+
+
+def test_download_with_wrong_checksum_leaves_no_file(tmp_path, fake_source, monkeypatch):
+    monkeypatch.setattr(D, "_fetch", lambda url, timeout=60.0: b"truncated download")
+    with pytest.raises(D.DatasetUnavailableError, match="checksum"):
+        D.load_mnist(root=tmp_path)
+    assert list((tmp_path / "mnist").iterdir()) == []
+
+
+def test_interrupted_write_leaves_no_half_file(tmp_path, monkeypatch):
+    target = tmp_path / "file.gz"
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(D.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        D._atomic_write(target, b"x" * 1000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_error_names_folder_and_the_four_files(tmp_path, fake_source, monkeypatch):
+    def offline(url, timeout=60.0):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(D, "_fetch", offline)
+    with pytest.raises(D.DatasetUnavailableError) as err:
+        D.load_mnist(root=tmp_path)
+    message = str(err.value)
+    assert str(tmp_path / "mnist") in message
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert name in message
+
+
+def test_download_false_never_fetches(tmp_path, monkeypatch):
+    monkeypatch.setattr(D, "_fetch", lambda *a, **k: pytest.fail("fetched although download=False"))
+    with pytest.raises(D.DatasetUnavailableError, match="missing"):
+        D.load_fashion_mnist(root=tmp_path, download=False)
+
+
+def test_cache_dir_follows_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path / "here"))
+    assert D.default_cache_dir() == tmp_path / "here"
+    monkeypatch.delenv("COURSEKIT_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert D.default_cache_dir() == tmp_path / "coursekit"
+
+
+def test_real_fetch_is_blocked_by_the_test_network_guard(tmp_path):
+    with pytest.raises(Exception) as err:
+        D._fetch("https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz", timeout=1)
+    assert "network" in str(err.value).lower()
+
+
+def test_load_mnist_validates_arguments(tmp_path, fake_source):
+    with pytest.raises(TypeError, match="download must be True or False"):
+        D.load_mnist(root=tmp_path, download="yes")
+    with pytest.raises(ValueError, match="val_size"):
+        D.load_mnist(root=tmp_path, val_size=100)
+
+
+# ------------------------------------------------------------------ batches
+
+def test_batches_cover_every_example_once_and_are_seeded():
+    x = torch.arange(23, dtype=torch.float32).unsqueeze(1)
+    y = torch.arange(23)
+    out = list(D.batches(x, y, 5, generator=torch.Generator().manual_seed(1)))
+    assert [len(b[1]) for b in out] == [5, 5, 5, 5, 3]
+    seen = torch.cat([b[1] for b in out])
+    assert sorted(seen.tolist()) == list(range(23)) and seen.tolist() != list(range(23))
+    assert all(torch.equal(bx.squeeze(1).long(), by) for bx, by in out)
+    again = list(D.batches(x, y, 5, generator=torch.Generator().manual_seed(1)))
+    assert torch.equal(torch.cat([b[1] for b in again]), seen)
+    assert [len(b[1]) for b in D.batches(x, y, 5, drop_last=True)] == [5, 5, 5, 5]
+    assert torch.equal(torch.cat([b[1] for b in D.batches(x, y, 4, shuffle=False)]), y)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    ((torch.zeros(3, 2), torch.zeros(4), 2), ValueError, "same number of examples"),
+    ((torch.zeros(3, 2), torch.zeros(3), 0), ValueError, "batch_size must be >= 1"),
+    ((np.zeros((3, 2)), torch.zeros(3), 2), TypeError, "x must be a torch.Tensor"),
+])
+def test_batches_reject_bad_input(args, exc, match):
+    with pytest.raises(exc, match=match):
+        list(D.batches(*args))

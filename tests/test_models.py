@@ -1,0 +1,71 @@
+"""coursekit.models.mlp: structure, names, seeding, bad input."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from coursekit.models import ACTIVATIONS, activation, linear_layers, mlp
+
+
+def test_mlp_layer_names_and_order():
+    m = mlp([64, 32, 16, 10], activation="sigmoid", dropout=0.3, batchnorm=True)
+    assert list(dict(m.named_children())) == [
+        "fc1", "bn1", "act1", "drop1", "fc2", "bn2", "act2", "drop2", "out"]
+    assert isinstance(m.act1, nn.Sigmoid) and m.drop1.p == pytest.approx(0.3)
+    assert m.act1 is not m.act2 and m.bn1 is not m.bn2  # separate modules per layer
+    assert m(torch.zeros(5, 64)).shape == (5, 10)
+
+
+def test_mlp_bn_after_activation_and_plain_softmax_regression():
+    m = mlp([8, 4, 2], batchnorm=True, bn_position="after")
+    assert list(dict(m.named_children())) == ["fc1", "act1", "bn1", "out"]
+    soft = mlp([64, 10])
+    assert list(dict(soft.named_children())) == ["out"]
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_name_builds(name):
+    m = mlp([3, 4, 2], activation=name)
+    assert isinstance(m.act1, ACTIVATIONS[name])
+    assert isinstance(activation(name), ACTIVATIONS[name])
+
+
+def test_activation_names_are_forgiving_about_case_and_dashes():
+    assert isinstance(mlp([3, 4, 2], activation="Leaky-ReLU").act1, nn.LeakyReLU)
+
+
+def test_seed_gives_identical_networks_without_touching_global_rng():
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    a = mlp([10, 20, 3], seed=1)
+    after = torch.rand(1)
+    b = mlp([10, 20, 3], seed=1)
+    assert torch.equal(before, after)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = mlp([10, 20, 3], seed=2)
+    assert not torch.equal(a.fc1.weight, c.fc1.weight)
+
+
+def test_linear_layers_lists_input_side_first():
+    names = [n for n, _ in linear_layers(mlp([5, 4, 3, 2]))]
+    assert names == ["fc1", "fc2", "out"]
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        linear_layers("not a model")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"sizes": [64]}, ValueError, "at least an input and an output"),
+    ({"sizes": [64, 0, 10]}, ValueError, r"sizes\[1\] must be >= 1"),
+    ({"sizes": "64,10"}, TypeError, "sizes must be a sequence"),
+    ({"sizes": [64, 10.5]}, TypeError, r"sizes\[1\] must be an integer"),
+    ({"sizes": [64, 10], "activation": "relu6"}, ValueError, "unknown activation 'relu6'; allowed: sigmoid"),
+    ({"sizes": [64, 10], "dropout": 1.0}, ValueError, "dropout must be < 1.0"),
+    ({"sizes": [64, 10], "dropout": -0.1}, ValueError, "dropout must be >= 0.0"),
+    ({"sizes": [64, 10], "batchnorm": "yes"}, TypeError, "batchnorm must be True or False"),
+    ({"sizes": [64, 10], "bn_position": "middle"}, ValueError, "unknown bn_position"),
+])
+def test_mlp_rejects_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        mlp(**kwargs)

@@ -1,0 +1,133 @@
+"""coursekit.train: fit and evaluate against a hand-written loop, modes, callbacks, bad input."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from coursekit.data import batches
+from coursekit.models import mlp
+from coursekit.train import Callback, History, evaluate, fit, make_optimizer, pick_device
+
+
+def test_fit_matches_a_hand_written_loop_step_for_step(digits):
+    a = mlp([64, 32, 10], seed=0)
+    b = mlp([64, 32, 10], seed=0)
+    hist = fit(a, digits, optimizer="sgd", lr=0.1, epochs=2, batch_size=50, seed=3, progress=False)
+    opt = torch.optim.SGD(b.parameters(), lr=0.1)
+    gen = torch.Generator().manual_seed(3)
+    losses = []
+    for _ in range(2):
+        b.train()
+        for xb, yb in batches(digits.x_train, digits.y_train, 50, generator=gen):
+            loss = nn.functional.cross_entropy(b(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    assert np.allclose(hist.step_loss, losses, atol=1e-6)
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_fit_learns_digits_and_records_everything(digits):
+    model = mlp([64, 64, 10], seed=0)
+    h = fit(model, digits, epochs=8, lr=3e-3, progress=False, label="mlp")
+    assert isinstance(h, History) and h.label == "mlp"
+    assert h.epoch == list(range(1, 9)) and len(h.val_acc) == 8 and len(h.train_loss) == 8
+    assert len(h.step_loss) == 8 * h.steps_per_epoch == 8 * 11
+    assert h.final_val_acc > 0.9 and h.train_loss[-1] < h.train_loss[0]
+    assert h.epochs_to(0.5) is not None and h.epochs_to(1.01) is None
+    assert h.wall_time > 0
+    loss, acc = evaluate(model, digits.x_val, digits.y_val)
+    assert acc == pytest.approx(h.val_acc[-1]) and loss == pytest.approx(h.val_loss[-1])
+    assert "final val_acc" in repr(h)
+
+
+class ModeSpy(Callback):
+    def __init__(self, model):
+        self.model, self.modes, self.epochs = model, [], []
+
+    def on_step_end(self, step, loss):
+        self.modes.append(self.model.training)
+
+    def on_epoch_end(self, epoch, history):
+        self.epochs.append((epoch, len(history.val_acc)))
+
+
+def test_fit_trains_in_train_mode_and_measures_in_eval_mode(digits):
+    model = mlp([64, 32, 10], dropout=0.5, seed=0)
+    spy = ModeSpy(model)
+    fit(model, digits, epochs=2, callbacks=[spy], progress=False)
+    assert all(spy.modes) and len(spy.modes) == 22
+    assert spy.epochs == [(1, 1), (2, 2)]
+    # evaluate is deterministic despite dropout (eval mode) and restores the mode
+    model.train()
+    first = evaluate(model, digits.x_val, digits.y_val)
+    assert evaluate(model, digits.x_val, digits.y_val) == first and model.training
+
+
+def test_fit_accepts_tuples_optimizer_objects_and_factories():
+    x = torch.randn(40, 3)
+    y = (x[:, 0] > 0).long()
+    m = mlp([3, 8, 2], seed=0)
+    h = fit(m, (x, y), optimizer=torch.optim.Adam(m.parameters(), 1e-2), epochs=3, batch_size=8, progress=False)
+    assert h.val_acc == [] and math.isnan(h.final_val_acc) and len(h.train_acc) == 3
+    h2 = fit(m, (x, y, x, y), optimizer=lambda p: torch.optim.SGD(p, lr=0.1), epochs=1, progress=False)
+    assert len(h2.val_acc) == 1
+
+
+def test_fit_binary_loss_and_max_steps():
+    x = torch.tensor([[0.0, 0], [0, 1], [1, 0], [1, 1]])
+    y = torch.tensor([[0.0], [1], [1], [0]])
+    m = mlp([2, 8, 1], activation="tanh", seed=0)
+    h = fit(m, (x, y, x, y), optimizer="adam", lr=0.05, epochs=500, batch_size=4,
+            loss="bce_with_logits", progress=False, max_steps=300)
+    assert len(h.step_loss) == 300 and h.final_val_acc == 1.0
+
+
+def test_progress_bar_can_be_shown(digits, capsys):
+    fit(mlp([64, 10], seed=0), digits, epochs=1, progress=True)
+    assert "1/1" in capsys.readouterr().err
+
+
+def test_make_optimizer_names():
+    p = [nn.Parameter(torch.zeros(2))]
+    assert isinstance(make_optimizer("adam", p, 1e-3), torch.optim.Adam)
+    nag = make_optimizer("nesterov", p, 0.1, momentum=0.8)
+    assert nag.defaults["nesterov"] and nag.defaults["momentum"] == 0.8
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
+        make_optimizer("adamax", p, 1e-3)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        make_optimizer("sgd", p, 0.0)
+
+
+def test_pick_device_defaults_and_validates():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device().type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="device must be like"):
+        pick_device("gpu0")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"epochs": 0}, ValueError, "epochs must be >= 1"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+    ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
+    ({"optimizer": 3}, TypeError, "optimizer must be a name"),
+    ({"optimizer": lambda p: "sgd"}, TypeError, "factory must return"),
+    ({"callbacks": [print]}, TypeError, "callbacks.0. must be a coursekit.train.Callback"),
+])
+def test_fit_rejects_bad_arguments(digits, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fit(mlp([64, 10]), digits, progress=False, **kwargs)
+
+
+def test_fit_rejects_bad_data():
+    with pytest.raises(TypeError, match="data must be a coursekit Dataset"):
+        fit(mlp([2, 2]), [1, 2, 3], progress=False)
+    with pytest.raises(ValueError, match="same, non-zero number"):
+        fit(mlp([2, 2]), (torch.zeros(3, 2), torch.zeros(2).long()), progress=False)
+    with pytest.raises(ValueError, match="same, non-zero number"):
+        evaluate(mlp([2, 2]), torch.zeros(3, 2), torch.zeros(2).long())
