@@ -12,7 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["COLORS", "color", "plot_history", "compare_histories", "show_images"]
+__all__ = [
+    "COLORS", "color", "plot_history", "compare_histories", "show_images",
+    "plot_grad_norms", "plot_layer_histograms", "plot_layer_stats",
+]
 
 #: A colour per technique, used wherever that technique appears (colour-blind-safe
 #: Okabe-Ito palette first, then Tableau).
@@ -196,3 +199,183 @@ def _check_history(h, name: str) -> None:
 
     if not isinstance(h, History):
         raise TypeError(f"{name} must be a coursekit History (what fit returns); got {type(h).__name__}")
+
+
+# --------------------------------------------------------------------------- per-layer diagnostics
+# Added with coursekit.diagnostics (notebooks 01 and 02). They take plain dicts
+# (layer name -> numbers), so they draw what LayerStats records without knowing it.
+
+
+def _layer_axes(ax, figsize):
+    """(figure, axes, whether we created the figure and so own its layout)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax, True
+    return ax.figure, ax, False
+
+
+def plot_grad_norms(
+    norms, ax=None, title: str | None = "gradient norm per layer", logy: bool = True,
+    ylabel: str = "gradient norm",
+):
+    """Gradient norm per layer, input side on the left, on a log scale.
+
+    Args:
+        norms: ``{layer: norm}`` for one run, or ``{label: {layer: norm}}`` for
+            several runs on one axis (a label naming a technique, e.g.
+            "sigmoid", gets that technique's colour). Layers are drawn in the
+            order given.
+        ax: draw into this Axes instead of a new figure.
+        title: axis title.
+        logy: logarithmic y axis (the point of the picture: orders of magnitude).
+        ylabel: y-axis label.
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    if not hasattr(norms, "items") or not norms:
+        raise TypeError(f"norms must be a non-empty dict {{layer: norm}} or {{label: {{layer: norm}}}}; got {norms!r}")
+    first = next(iter(norms.values()))
+    runs = norms if hasattr(first, "items") else {"": norms}
+    fig, ax, own = _layer_axes(ax, (5, 3.2))
+    names: list[str] = []
+    for i, (label, per_layer) in enumerate(runs.items()):
+        if not hasattr(per_layer, "items") or not per_layer:
+            raise TypeError(f"norms[{label!r}] must be a non-empty dict {{layer: norm}}")
+        layer_names = [str(k) for k in per_layer]
+        if len(layer_names) > len(names):
+            names = layer_names
+        vals = np.asarray([float(v) for v in per_layer.values()], dtype=float)
+        ax.plot(np.arange(len(vals)), vals, marker="o", ms=4, lw=1.5, color=color(label, i),
+                label=label or None)
+    ax.set_xticks(np.arange(len(names)))
+    ax.set_xticklabels(names, rotation=45 if len(names) > 8 else 0, fontsize=8)
+    if logy:
+        from matplotlib.ticker import NullLocator
+
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # fewer ticks: faster redraws in widgets
+    ax.set(xlabel="layer (input side first)", ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    if len(runs) > 1 or next(iter(runs)):
+        ax.legend(fontsize=8)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_layer_histograms(
+    values, ax=None, bins: int = 50, value_range: tuple[float, float] | None = None,
+    title: str | None = None, xlabel: str = "value", density: bool = True,
+):
+    """Per-layer histograms on one axis, one line per layer (Glorot & Bengio Fig. 6 / 7 style).
+
+    Args:
+        values: ``{layer: array}``, e.g. ``LayerStats.last_act`` (activations)
+            or ``LayerStats.last_grad`` (back-propagated gradients); arrays of
+            any shape, flattened. Layers are drawn input side first, from light
+            to dark.
+        ax: draw into this Axes instead of a new figure.
+        bins: number of bins (shared by every layer, so the shapes compare).
+        value_range: ``(low, high)``; default the range of all values together.
+        title: axis title.
+        xlabel: x-axis label.
+        density: normalize each histogram to unit area (layers of different
+            sizes compare); else raw counts.
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not hasattr(values, "items") or not values:
+        raise TypeError(f"values must be a non-empty dict {{layer: array}}; got {type(values).__name__}")
+    if not isinstance(bins, int) or bins < 2:
+        raise ValueError(f"bins must be an integer >= 2; got {bins!r}")
+    arrays = {str(k): np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float).reshape(-1)
+              for k, v in values.items()}
+    if value_range is None:
+        finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()])
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if not hi > lo:
+            lo, hi = lo - 0.5, hi + 0.5
+    else:
+        lo, hi = value_range
+    edges = np.linspace(lo, hi, bins + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig, ax, own = _layer_axes(ax, (5, 3.2))
+    cmap = plt.get_cmap("viridis")
+    n = len(arrays)
+    for i, (name, a) in enumerate(arrays.items()):
+        counts, _ = np.histogram(np.clip(a, lo, hi), bins=edges, density=density)
+        ax.plot(centers, counts, color=cmap(0.9 * (1 - i / max(n - 1, 1))), lw=1.5, label=name)
+    ax.set(xlabel=xlabel, ylabel="density" if density else "count")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2 if n > 5 else 1)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_layer_stats(
+    steps, mean, spread=None, ax=None, title: str | None = None, ylabel: str = "activation",
+    xlabel: str = "step", band: str = "std",
+):
+    """Per-layer statistics over training, one colour per layer (Glorot & Bengio Fig. 2 style).
+
+    Args:
+        steps: x values (``LayerStats.steps``, or epochs), shape (records,).
+        mean: ``{layer: array (records,)}``: the line, e.g. ``LayerStats.act_mean``.
+        spread: optional band around it: ``{layer: array (records,)}`` drawn as
+            mean +- spread (``band="std"``, e.g. ``LayerStats.act_std``), or
+            ``{layer: array (records, 2)}`` drawn as [low, high] (``band="range"``,
+            e.g. two columns of ``LayerStats.act_percentiles``).
+        ax: draw into this Axes instead of a new figure.
+        title, ylabel, xlabel: labels.
+        band: "std" or "range" (see ``spread``).
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if band not in ("std", "range"):
+        raise ValueError(f"band must be 'std' or 'range'; got {band!r}")
+    if not hasattr(mean, "items") or not mean:
+        raise TypeError(f"mean must be a non-empty dict {{layer: array}}; got {type(mean).__name__}")
+    x = np.asarray(steps, dtype=float).reshape(-1)
+    fig, ax, own = _layer_axes(ax, (6, 3.2))
+    cmap = plt.get_cmap("viridis")
+    n = len(mean)
+    for i, (name, m) in enumerate(mean.items()):
+        m = np.asarray(m, dtype=float).reshape(-1)
+        if m.shape != x.shape:
+            raise ValueError(f"mean[{name!r}] has {m.size} values for {x.size} steps")
+        c = cmap(0.9 * (1 - i / max(n - 1, 1)))
+        ax.plot(x, m, color=c, lw=1.5, label=str(name))
+        if spread is not None and name in spread:
+            s = np.asarray(spread[name], dtype=float)
+            if band == "std":
+                lo, hi = m - s.reshape(-1), m + s.reshape(-1)
+            else:
+                if s.shape != (x.size, 2):
+                    raise ValueError(f"spread[{name!r}] must have shape ({x.size}, 2) for band='range'")
+                lo, hi = s[:, 0], s[:, 1]
+            ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2 if n > 5 else 1)
+    if own:
+        fig.tight_layout()
+    return fig
