@@ -26,11 +26,11 @@ _SUBMODULES = (
 __all__ = ["__version__", "setup_notebook", *_SUBMODULES]
 
 
-def setup_notebook(*args: Any, **kwargs: Any) -> str:
+def setup_notebook(*args: Any, **kwargs: Any) -> None:
     """Seed, fix threads and set figure defaults; see :func:`coursekit.notebook.setup_notebook`."""
     from .notebook import setup_notebook as _setup
 
-    return _setup(*args, **kwargs)
+    _setup(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

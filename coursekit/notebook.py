@@ -28,7 +28,7 @@ def seed_everything(seed: int = 0) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool = False) -> str:
+def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool = False) -> None:
     """Make a notebook reproducible and consistent; call it in the first code cell.
 
     - seeds ``random``, NumPy and PyTorch with ``seed``;
@@ -46,9 +46,9 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
         dpi: resolution of inline figures (72 keeps notebooks small).
         quiet: don't print the summary line.
 
-    Returns:
-        The one-line summary (also printed unless ``quiet``), e.g.
-        ``"coursekit 0.1.0 | seed 0 | 1 thread | device cpu"``.
+    Prints one line (unless ``quiet``), e.g.
+    ``coursekit 0.1.0 | seed 0 | 1 thread | device cpu``; returns nothing, so the
+    cell shows that line once.
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
@@ -73,7 +73,6 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     line = f"coursekit {__version__} | seed {seed} | {threads} thread{'s' if threads > 1 else ''} | device {device}"
     if not quiet:
         print(line)
-    return line
 
 
 def _matplotlib_defaults(dpi: int) -> None:
