@@ -131,3 +131,21 @@ def test_fit_rejects_bad_data():
         fit(mlp([2, 2]), (torch.zeros(3, 2), torch.zeros(2).long()), progress=False)
     with pytest.raises(ValueError, match="same, non-zero number"):
         evaluate(mlp([2, 2]), torch.zeros(3, 2), torch.zeros(2).long())
+
+
+def test_live_plot_redraws_in_place(digits, monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", len(fig.axes)))
+
+    def fake_display(fig, display_id=False):
+        shown.append(("display", len(fig.axes)))
+        return Handle()
+
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    fit(mlp([64, 10], seed=0), digits, epochs=3, live_plot=True, progress=False)
+    assert shown == [("display", 2), ("update", 2), ("update", 2)]
