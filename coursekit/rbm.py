@@ -1,0 +1,886 @@
+"""Restricted Boltzmann machines and deep belief networks, vectorised in PyTorch.
+
+Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+
+A Bernoulli-Bernoulli RBM has ``n_visible`` binary visible units ``v`` and
+``n_hidden`` binary hidden units ``h``, joined by a weight matrix ``W`` (shape
+``n_hidden x n_visible``, the layout of ``nn.Linear(n_visible, n_hidden).weight``)
+and with biases ``a`` (visible) and ``b`` (hidden). There are no connections
+inside a layer: that is the "restricted". Its energy and probability are::
+
+    E(v, h) = -a.v - b.h - h.W.v          p(v, h) = exp(-E(v, h)) / Z
+
+and, because a layer's units do not talk to each other, both conditionals
+factorise into independent logistic units::
+
+    p(h_j = 1 | v) = sigmoid(b_j + W_j . v)      p(v_i = 1 | h) = sigmoid(a_i + h . W[:, i])
+
+Summing ``h`` out gives the free energy ``F(v) = -a.v - sum_j softplus(b_j + W_j . v)``
+with ``p(v) = exp(-F(v)) / Z``.
+
+Two levels of code live here:
+
+- readable reference methods (:meth:`RBM.cd_gradient`, :meth:`RBM.gibbs_step`,
+  :meth:`RBM.log_likelihood` by enumeration) that the notebook and the tests
+  read and check against brute force and autograd;
+- a fast training loop (:meth:`RBM.fit`) that does the same arithmetic with
+  few PyTorch operations per minibatch: biases folded into one augmented
+  weight matrix, preallocated buffers written in place, random numbers drawn
+  in blocks, no ``.item()`` inside the loop. A test checks that one step of the
+  fast loop equals the reference update.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._checks import check_float, check_int
+
+__all__ = ["RBM", "DBN", "RBMHistory", "all_binary_states", "MAX_ENUMERATION_UNITS"]
+
+#: Exact log-likelihoods enumerate ``2 ** min(n_visible, n_hidden)`` states; beyond
+#: this many units the sum is too large to do by brute force.
+MAX_ENUMERATION_UNITS = 20
+
+
+# --------------------------------------------------------------------------- helpers
+
+def all_binary_states(n: int, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None
+                      ) -> torch.Tensor:
+    """Every binary vector of length ``n``, one per row, in counting order.
+
+    ``all_binary_states(2)`` is ``[[0, 0], [0, 1], [1, 0], [1, 1]]``.
+
+    Args:
+        n: vector length, 1 to :data:`MAX_ENUMERATION_UNITS`.
+        dtype, device: of the returned tensor.
+
+    Returns:
+        A ``(2 ** n, n)`` tensor of zeros and ones.
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+    n = check_int("n", n, minimum=1, maximum=MAX_ENUMERATION_UNITS)
+    codes = torch.arange(2 ** n, device=device)
+    bits = 2 ** torch.arange(n - 1, -1, -1, device=device)
+    return ((codes[:, None] & bits) > 0).to(dtype)
+
+
+def _check_generator(generator: torch.Generator | None) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None; got {type(generator).__name__}")
+    return generator
+
+
+def _check_units(name: str, x, n_units: int, *, binary: bool = False, what: str = "visible") -> torch.Tensor:
+    """Validate a batch of unit states at the door and return it as a float tensor.
+
+    Requires a 2-D tensor (examples x ``n_units``), finite, with values in [0, 1];
+    with ``binary=True`` only exact zeros and ones are allowed.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (n, {n_units}); got {type(x).__name__}")
+    if x.dim() != 2:
+        hint = f": use {name}[None] for a single example" if x.dim() == 1 else ""
+        raise ValueError(
+            f"{name} must have 2 dimensions (examples x {n_units} {what} units); got shape {tuple(x.shape)}{hint}"
+        )
+    if x.shape[1] != n_units:
+        raise ValueError(
+            f"{name} must have {n_units} columns (one per {what} unit); got shape {tuple(x.shape)}"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} holds no examples (shape {tuple(x.shape)})")
+    if x.dtype == torch.bool or not x.is_floating_point():
+        x = x.float()
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name} must hold values in [0, 1] (binary states or probabilities); got min {lo:.3g}, "
+            f"max {hi:.3g}: scale the data first (e.g. x / x.max())"
+        )
+    if binary and not bool(((x == 0) | (x == 1)).all()):
+        bad = x[(x != 0) & (x != 1)][0]
+        raise ValueError(
+            f"{name} must be binary (only 0 and 1) here; got a value {float(bad):.3g}: "
+            f"binarize it first, e.g. (x > 0.5).float(), or sample it with torch.bernoulli(x)"
+        )
+    return x
+
+
+def _draw_noise(generator: torch.Generator | None, steps: int, k: int, n_hidden: int, n_visible: int,
+                batch: int, sample_visible: bool, device: torch.device, dtype: torch.dtype
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The random numbers of ``steps`` CD-k / PCD-k updates, drawn in two calls.
+
+    Returns ``uh`` of shape ``(steps, k, n_hidden + 1, batch)``: uniforms for the
+    hidden samples (``h = u < p``), stored transposed with an extra last row of
+    -1 so that comparing it with a probability column that ends in 1 yields the
+    constant 1 of the augmented bias row; and ``lv`` of shape
+    ``(steps, k, n_visible, batch)``: logits of uniforms for the visible samples
+    (``u < sigmoid(x)`` is the same event as ``logit(u) < x``, so the visible
+    sample needs no sigmoid), or None when visible units are not sampled.
+    The fast loop and :meth:`RBM.cd_gradient` both draw through this function,
+    which is what lets a test compare them number for number.
+    """
+    uh = torch.rand(steps, k, n_hidden + 1, batch, generator=generator, device=device, dtype=dtype)
+    uh[:, :, n_hidden].fill_(-1.0)
+    lv = None
+    if sample_visible:
+        lv = torch.rand(steps, k, n_visible, batch, generator=generator, device=device, dtype=dtype).logit_()
+    return uh, lv
+
+
+# --------------------------------------------------------------------------- history
+
+@dataclass
+class RBMHistory:
+    """What :meth:`RBM.fit` measured after every epoch.
+
+    Attributes:
+        epoch: 1..epochs.
+        recon_error: mean squared reconstruction error per pixel on the monitoring
+            subset of the training data, ``(v - p(v | h))^2`` with ``h`` sampled
+            from ``p(h | v)``. Cheap and popular, but the practical guide warns it
+            is *not* what CD optimises: watch it, don't trust it.
+        pseudo_likelihood: mean pseudo-log-likelihood of the monitoring subset
+            (scikit-learn's estimator, see :meth:`RBM.pseudo_likelihood`).
+        free_energy_train, free_energy_val: mean free energy of the training
+            monitoring subset and of the held-out data (empty without ``x_val``).
+        steps_per_epoch: minibatch updates per epoch.
+        wall_time: seconds spent in ``fit`` (never print it in a checked notebook).
+        label: a name for legends.
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    recon_error: list[float] = field(default_factory=list)
+    pseudo_likelihood: list[float] = field(default_factory=list)
+    free_energy_train: list[float] = field(default_factory=list)
+    free_energy_val: list[float] = field(default_factory=list)
+    steps_per_epoch: int = 0
+    wall_time: float = 0.0
+    label: str = ""
+
+    @property
+    def free_energy_gap(self) -> list[float]:
+        """Held-out minus training mean free energy per epoch (the guide's overfitting monitor).
+
+        ``p(v)`` is proportional to ``exp(-F(v))``, so a positive, growing gap means
+        the model gives the training images ever more probability than unseen
+        ones: it is starting to overfit.
+        """
+        return [fv - ft for fv, ft in zip(self.free_energy_val, self.free_energy_train)]
+
+    def __repr__(self) -> str:
+        last = f", recon_error {self.recon_error[-1]:.4f}" if self.recon_error else ""
+        name = f"{self.label!r}, " if self.label else ""
+        return f"RBMHistory({name}{len(self.epoch)} epochs{last})"
+
+
+# --------------------------------------------------------------------------- RBM
+
+class RBM(nn.Module):
+    """A Bernoulli-Bernoulli restricted Boltzmann machine.
+
+    Parameters follow Hinton's practical guide (2010): weights drawn from
+    N(0, 0.01^2), hidden biases 0, visible biases 0 until :meth:`fit` (or
+    :meth:`init_visible_bias`) sets them to ``log(p_i / (1 - p_i))`` of the data.
+
+    Args:
+        n_visible: number of visible units (pixels), >= 1.
+        n_hidden: number of hidden units (feature detectors), >= 1.
+        weight_std: standard deviation of the initial weights (guide: 0.01).
+        seed: if given, the weights are drawn from this seed without touching
+            the global random state, so equal seeds give equal RBMs.
+        device: where the parameters live ("cpu", "cuda", ...; default CPU).
+        dtype: floating dtype of the parameters (default float32).
+
+    Attributes:
+        weight: ``(n_hidden, n_visible)``, the layout of
+            ``nn.Linear(n_visible, n_hidden).weight``. The parameters start with
+            ``requires_grad=False`` (CD needs no autograd); call
+            ``rbm.requires_grad_()`` to differentiate through them.
+        visible_bias: ``(n_visible,)``, ``a`` in the formulas.
+        hidden_bias: ``(n_hidden,)``, ``b``.
+        num_updates: minibatch updates done by :meth:`fit` so far.
+        persistent_chain: the hidden states of the persistent chains after a
+            PCD :meth:`fit` (the "fantasy particles"), else None.
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01, seed: int | None = None,
+                 device: str | torch.device | None = None, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.n_visible = check_int("n_visible", n_visible, minimum=1)
+        self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
+        weight_std = check_float("weight_std", weight_std, 0.0)
+        if seed is not None:
+            seed = check_int("seed", seed, minimum=0)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32; got {dtype!r}")
+        dev = torch.device("cpu") if device is None else torch.device(device)
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        w = torch.randn(self.n_hidden, self.n_visible, generator=gen, dtype=torch.float64) * weight_std
+        # CD does not use autograd: the parameters start with requires_grad=False, so
+        # every result is a plain tensor. rbm.requires_grad_() turns autograd on (e.g.
+        # to differentiate the exact log_likelihood of a tiny RBM).
+        self.weight = nn.Parameter(w.to(device=dev, dtype=dtype), requires_grad=False)
+        self.visible_bias = nn.Parameter(torch.zeros(self.n_visible, device=dev, dtype=dtype), requires_grad=False)
+        self.hidden_bias = nn.Parameter(torch.zeros(self.n_hidden, device=dev, dtype=dtype), requires_grad=False)
+        self.num_updates = 0
+        self.persistent_chain: torch.Tensor | None = None
+
+    def extra_repr(self) -> str:
+        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}"
+
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live."""
+        return self.weight.device
+
+    def _check_v(self, v, name: str = "v", binary: bool = False) -> torch.Tensor:
+        return _check_units(name, v, self.n_visible, binary=binary, what="visible").to(
+            device=self.weight.device, dtype=self.weight.dtype)
+
+    def _check_h(self, h, name: str = "h", binary: bool = False) -> torch.Tensor:
+        return _check_units(name, h, self.n_hidden, binary=binary, what="hidden").to(
+            device=self.weight.device, dtype=self.weight.dtype)
+
+    # ----------------------------------------------------------- the model's formulas
+
+    def init_visible_bias(self, x: torch.Tensor, eps: float = 1e-3) -> "RBM":
+        """Set visible biases to ``log(p_i / (1 - p_i))``, ``p_i`` the mean of pixel ``i`` in ``x``.
+
+        The practical guide's advice (section 8): with ``h = 0`` the RBM then
+        already reproduces each pixel's average. ``p_i`` is clipped to
+        ``[eps, 1 - eps]`` so that always-black pixels get a large but finite bias.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        x = self._check_v(x, "x")
+        eps = check_float("eps", eps, 0.0, 0.5, min_inclusive=False, max_inclusive=False)
+        p = x.mean(0).clamp(eps, 1 - eps)
+        with torch.no_grad():
+            self.visible_bias.copy_(torch.log(p / (1 - p)))
+        return self
+
+    def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """``E(v, h) = -a.v - b.h - h.W.v`` for binary rows ``v`` and ``h`` (paired row by row).
+
+        Returns a ``(n,)`` tensor. Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        v = self._check_v(v, binary=True)
+        h = self._check_h(h, binary=True)
+        if v.shape[0] != h.shape[0]:
+            raise ValueError(f"v and h must hold the same number of rows; got {v.shape[0]} and {h.shape[0]}")
+        return -(v @ self.visible_bias) - (h @ self.hidden_bias) - ((h @ self.weight) * v).sum(1)
+
+    def _free_energy(self, v: torch.Tensor) -> torch.Tensor:
+        return -(v @ self.visible_bias) - F.softplus(F.linear(v, self.weight, self.hidden_bias)).sum(1)
+
+    def free_energy(self, v: torch.Tensor) -> torch.Tensor:
+        """``F(v) = -log sum_h exp(-E(v, h)) = -a.v - sum_j softplus(b_j + W_j . v)``.
+
+        Lower free energy = more probable: ``p(v) = exp(-F(v)) / Z``. Accepts
+        probabilities as well as binary rows (the formula is the same).
+
+        Returns a ``(n,)`` tensor. Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        return self._free_energy(self._check_v(v))
+
+    def hidden_probs(self, v: torch.Tensor) -> torch.Tensor:
+        """``p(h_j = 1 | v) = sigmoid(b_j + W_j . v)`` for every row of ``v``: shape ``(n, n_hidden)``.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        v = self._check_v(v)
+        return torch.sigmoid(F.linear(v, self.weight, self.hidden_bias))
+
+    def visible_probs(self, h: torch.Tensor) -> torch.Tensor:
+        """``p(v_i = 1 | h) = sigmoid(a_i + h . W[:, i])`` for every row of ``h``: shape ``(n, n_visible)``.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        h = self._check_h(h)
+        return torch.sigmoid(torch.addmm(self.visible_bias, h, self.weight))
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The features an RBM gives a classifier: hidden probabilities ``p(h = 1 | x)``.
+
+        Same as :meth:`hidden_probs` (scikit-learn's ``BernoulliRBM.transform``),
+        computed without gradients. Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        with torch.no_grad():
+            return self.hidden_probs(x)
+
+    def gibbs_step(self, v: torch.Tensor, generator: torch.Generator | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step of block Gibbs sampling: ``h ~ p(h | v)``, then ``v' ~ p(v | h)``.
+
+        Returns ``(v_sample, v_probs)``: the new binary visible state and the
+        probabilities it was drawn from (nicer to look at).
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        generator = _check_generator(generator)
+        v = self._check_v(v)
+        with torch.no_grad():
+            h = torch.bernoulli(torch.sigmoid(F.linear(v, self.weight, self.hidden_bias)), generator=generator)
+            pv = torch.sigmoid(torch.addmm(self.visible_bias, h, self.weight))
+            return torch.bernoulli(pv, generator=generator), pv
+
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``p(v | h)`` with ``h`` sampled from ``p(h | x)``: the "reconstruction" of each row.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        return self.gibbs_step(x, generator)[1]
+
+    def sample(self, n_samples: int | None = None, *, start: torch.Tensor | None = None, steps: int = 1000,
+               every: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Run Gibbs chains and return what they reach: ``p(v | h)`` of the last step.
+
+        Args:
+            n_samples: number of chains started from random binary noise
+                (each pixel on with probability 0.5). Give this or ``start``.
+            start: rows to start the chains from (e.g. training images).
+            steps: Gibbs steps, >= 1.
+            every: if given, return a snapshot every ``every`` steps instead of
+                only the last one.
+            generator: a seeded ``torch.Generator`` (on the RBM's device).
+
+        Returns:
+            ``(n, n_visible)`` probabilities, or ``(steps // every, n, n_visible)``
+            snapshots when ``every`` is given.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        generator = _check_generator(generator)
+        steps = check_int("steps", steps, minimum=1)
+        if every is not None:
+            every = check_int("every", every, minimum=1, maximum=steps)
+        if (n_samples is None) == (start is None):
+            raise ValueError("give exactly one of n_samples (chains from noise) or start (chains from data)")
+        if start is None:
+            n_samples = check_int("n_samples", n_samples, minimum=1)
+            v = torch.bernoulli(torch.full((n_samples, self.n_visible), 0.5, device=self.device,
+                                           dtype=self.weight.dtype), generator=generator)
+        else:
+            v = self._check_v(start, "start")
+        snaps = []
+        with torch.no_grad():
+            w, a, b = self.weight, self.visible_bias, self.hidden_bias
+            for step in range(1, steps + 1):
+                h = torch.bernoulli(torch.sigmoid(F.linear(v, w, b)), generator=generator)
+                pv = torch.sigmoid(torch.addmm(a, h, w))
+                v = torch.bernoulli(pv, generator=generator)
+                if every is not None and step % every == 0:
+                    snaps.append(pv)
+        return torch.stack(snaps) if every is not None else pv
+
+    # ----------------------------------------------------------- objectives
+
+    def pseudo_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Stochastic pseudo-log-likelihood per row, as scikit-learn's ``BernoulliRBM.score_samples``.
+
+        For each row one pixel ``i`` is picked at random and flipped (``x_i -> 1 - x_i``);
+        ``n_visible * log sigmoid(F(x_flipped) - F(x))`` estimates
+        ``sum_i log p(x_i | x_rest)``, which needs no partition function.
+        Higher is better; 0 is the ceiling.
+
+        Returns a ``(n,)`` tensor. Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        generator = _check_generator(generator)
+        x = self._check_v(x, "x")
+        with torch.no_grad():
+            return self._pseudo_likelihood(x, generator)
+
+    def _pseudo_likelihood(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        idx = torch.randint(0, self.n_visible, (x.shape[0],), generator=generator, device=x.device)
+        rows = torch.arange(x.shape[0], device=x.device)
+        flipped = x.clone()
+        flipped[rows, idx] = 1 - flipped[rows, idx]
+        return self.n_visible * F.logsigmoid(self._free_energy(flipped) - self._free_energy(x))
+
+    def _check_enumerable(self) -> None:
+        small = min(self.n_visible, self.n_hidden)
+        if small > MAX_ENUMERATION_UNITS:
+            raise ValueError(
+                f"exact enumeration needs min(n_visible, n_hidden) <= {MAX_ENUMERATION_UNITS}; this RBM has "
+                f"{self.n_visible} visible and {self.n_hidden} hidden units (2^{small} states to sum): "
+                f"use pseudo_likelihood or the free-energy gap instead"
+            )
+
+    def log_partition(self) -> torch.Tensor:
+        """Exact ``log Z`` by enumerating every state of the smaller layer (float64, differentiable).
+
+        ``Z = sum_v exp(-F(v))``; when there are fewer hidden than visible units
+        the same sum is taken over ``h`` with the hidden-side free energy
+        ``-b.h - sum_i softplus(a_i + h . W[:, i])``. Only for tiny RBMs
+        (at most :data:`MAX_ENUMERATION_UNITS` units in one layer).
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        self._check_enumerable()
+        w = self.weight.double()
+        a, b = self.visible_bias.double(), self.hidden_bias.double()
+        if self.n_hidden <= self.n_visible:
+            n, side = self.n_hidden, "h"
+        else:
+            n, side = self.n_visible, "v"
+        chunk = 1 << 14
+        parts = []
+        for start in range(0, 2 ** n, chunk):
+            codes = torch.arange(start, min(start + chunk, 2 ** n), device=w.device)
+            s = ((codes[:, None] & (2 ** torch.arange(n - 1, -1, -1, device=w.device))) > 0).double()
+            if side == "h":
+                neg_f = s @ b + F.softplus(torch.addmm(a, s, w)).sum(1)
+            else:
+                neg_f = s @ a + F.softplus(F.linear(s, w, b)).sum(1)
+            parts.append(torch.logsumexp(neg_f, 0))
+        return torch.logsumexp(torch.stack(parts), 0)
+
+    def log_likelihood(self, v: torch.Tensor) -> torch.Tensor:
+        """Exact ``log p(v) = -F(v) - log Z`` per binary row (float64, differentiable).
+
+        After ``rbm.requires_grad_()``, differentiate its mean with
+        ``torch.autograd.grad`` to get the exact gradient that contrastive
+        divergence approximates. Tiny RBMs only.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        self._check_enumerable()
+        v = self._check_v(v, binary=True).double()
+        w = self.weight.double()
+        a, b = self.visible_bias.double(), self.hidden_bias.double()
+        neg_f = v @ a + F.softplus(F.linear(v, w, b)).sum(1)
+        return neg_f - self.log_partition()
+
+    def cd_gradient(self, v: torch.Tensor, k: int = 1, *, chain: torch.Tensor | None = None,
+                    sample_visible: bool = True, generator: torch.Generator | None = None
+                    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """The CD-k (or persistent CD-k) estimate of the log-likelihood gradient, written plainly.
+
+        ``dlog p / dW_ji = <v_i h_j>_data - <v_i h_j>_model``. The data term uses
+        ``p(h | v)`` of the batch; the model term is replaced by the statistics
+        after ``k`` Gibbs steps, started from the data (CD-k) or, when ``chain``
+        is given, from the persistent chains' hidden states (PCD-k, Tieleman 2008).
+        Averaged over the batch. The random numbers are drawn exactly as the fast
+        loop of :meth:`fit` draws them, so one ``fit`` step can be compared to
+        ``params + lr * gradient`` number for number.
+
+        Args:
+            v: a batch of visible rows in [0, 1], shape ``(n, n_visible)``.
+            k: Gibbs steps, >= 1.
+            chain: binary hidden states ``(n, n_hidden)`` of persistent chains (PCD),
+                or None for CD-k started from the data.
+            sample_visible: draw binary visible states in the negative phase
+                (True, as scikit-learn) or use their probabilities (False).
+            generator: a seeded ``torch.Generator``.
+
+        Returns:
+            ``(grads, new_chain)``: ``grads`` maps ``"weight"``, ``"visible_bias"``
+            and ``"hidden_bias"`` to tensors shaped like the parameters;
+            ``new_chain`` is the chains' new hidden state (None for CD-k).
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        generator = _check_generator(generator)
+        k = check_int("k", k, minimum=1)
+        v = self._check_v(v)
+        if chain is not None:
+            chain = self._check_h(chain, "chain", binary=True)
+            if chain.shape[0] != v.shape[0]:
+                raise ValueError(f"chain must have one row per example of v ({v.shape[0]}); got {chain.shape[0]}")
+        n = v.shape[0]
+        w, a, b = self.weight.detach(), self.visible_bias.detach(), self.hidden_bias.detach()
+        uh, lv = _draw_noise(generator, 1, k, self.n_hidden, self.n_visible, n, sample_visible,
+                             v.device, v.dtype)
+        u_h = [uh[0, j, :self.n_hidden].T for j in range(k)]  # (n, n_hidden) uniforms per Gibbs step
+        with torch.no_grad():
+            h_data = torch.sigmoid(F.linear(v, w, b))  # positive phase: p(h | data)
+            draws = iter(u_h)
+            h = chain if chain is not None else (next(draws) < h_data).to(v.dtype)
+            for j in range(k):
+                pre_v = torch.addmm(a, h, w)
+                v_model = (pre_v > lv[0, j].T).to(v.dtype) if sample_visible else torch.sigmoid(pre_v)
+                h_model = torch.sigmoid(F.linear(v_model, w, b))
+                if chain is not None or j < k - 1:
+                    h = (next(draws) < h_model).to(v.dtype)
+            grads = {
+                "weight": (h_data.T @ v - h_model.T @ v_model) / n,
+                "visible_bias": (v.sum(0) - v_model.sum(0)) / n,
+                "hidden_bias": (h_data.sum(0) - h_model.sum(0)) / n,
+            }
+        return grads, (h if chain is not None else None)
+
+    # ----------------------------------------------------------- training
+
+    def fit(
+        self,
+        x: torch.Tensor,
+        *,
+        epochs: int = 10,
+        batch_size: int = 10,
+        lr: float = 0.05,
+        k: int = 1,
+        persistent: bool = False,
+        momentum: float = 0.9,
+        initial_momentum: float | None = 0.5,
+        momentum_switch: int = 5,
+        weight_decay: float = 1e-4,
+        sample_visible: bool = True,
+        x_val: torch.Tensor | None = None,
+        monitor: bool = True,
+        monitor_size: int | None = None,
+        shuffle: bool = True,
+        init_visible_bias: bool | None = None,
+        seed: int = 0,
+        label: str = "",
+    ) -> RBMHistory:
+        """Train by contrastive divergence (CD-k) or persistent CD (PCD-k) and return a :class:`RBMHistory`.
+
+        Each minibatch update is, for every parameter ``theta``::
+
+            velocity = momentum * velocity + lr * (gradient_estimate - weight_decay * theta)
+            theta    = theta + velocity
+
+        with the weight decay applied to ``W`` only, never to the biases (the
+        guide's advice). The gradient estimate is :meth:`cd_gradient`'s.
+
+        Args:
+            x: training rows in [0, 1], shape ``(n, n_visible)``; greyscale values
+                are used as probabilities, as scikit-learn and the guide do.
+            epochs: passes over ``x``, >= 1.
+            batch_size: examples per update (the guide: 10 to 100). When it does
+                not divide ``n`` the last batch of each epoch is topped up with
+                examples from the start of that epoch's order.
+            lr: learning rate (multiplies the batch-mean gradient), > 0.
+            k: Gibbs steps per update (CD-1 is the classic choice).
+            persistent: keep ``batch_size`` Gibbs chains running across updates
+                (PCD, scikit-learn's ``BernoulliRBM``) instead of restarting
+                them at the data (CD).
+            momentum: momentum after ``momentum_switch`` epochs (guide: 0.9).
+            initial_momentum: momentum for the first ``momentum_switch`` epochs
+                (guide: 0.5); None to use ``momentum`` throughout.
+            momentum_switch: number of epochs at ``initial_momentum``.
+            weight_decay: L2 "weight cost" on ``W`` only (guide: 1e-4).
+            sample_visible: binary visible samples in the negative phase (True)
+                or their probabilities (False, the guide's less noisy variant).
+            x_val: held-out rows for the free-energy gap monitor.
+            monitor: measure the :class:`RBMHistory` quantities after each epoch
+                (with a separate random stream: training is the same either way).
+            monitor_size: training rows used for monitoring (default: as many
+                as ``x_val`` has, or 1000).
+            shuffle: new random order every epoch (scikit-learn does not shuffle).
+            init_visible_bias: set the visible biases from ``x`` first
+                (:meth:`init_visible_bias`); None: only if this RBM is untrained.
+            seed: seeds the minibatch order and every Gibbs sample.
+            label: name stored in the history.
+
+        Returns:
+            The :class:`RBMHistory`; the RBM is trained in place.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        x = self._check_v(x, "x")
+        epochs = check_int("epochs", epochs, minimum=1)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        k = check_int("k", k, minimum=1)
+        for name, flag in (("persistent", persistent), ("sample_visible", sample_visible),
+                           ("monitor", monitor), ("shuffle", shuffle)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False; got {flag!r}")
+        momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
+        if initial_momentum is not None:
+            initial_momentum = check_float("initial_momentum", initial_momentum, 0.0, 1.0, max_inclusive=False)
+        momentum_switch = check_int("momentum_switch", momentum_switch, minimum=0)
+        weight_decay = check_float("weight_decay", weight_decay, 0.0)
+        if x_val is not None:
+            x_val = self._check_v(x_val, "x_val")
+        if monitor_size is not None:
+            monitor_size = check_int("monitor_size", monitor_size, minimum=1)
+        if init_visible_bias is not None and not isinstance(init_visible_bias, bool):
+            raise TypeError(f"init_visible_bias must be True, False or None; got {init_visible_bias!r}")
+        seed = check_int("seed", seed, minimum=0)
+
+        if init_visible_bias or (init_visible_bias is None and self.num_updates == 0):
+            self.init_visible_bias(x)
+        dev = self.device
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        mon_gen = torch.Generator(device=dev).manual_seed(seed + 1)
+        n = x.shape[0]
+        mon_rows = x
+        if monitor:
+            m = monitor_size or (len(x_val) if x_val is not None else 1000)
+            if m < n:
+                mon_rows = x[torch.randperm(n, generator=mon_gen, device=dev)[:m]]
+        history = RBMHistory(label=label, steps_per_epoch=-(-n // batch_size))
+        start_time = time.perf_counter()
+        momenta = [initial_momentum if (initial_momentum is not None and ep < momentum_switch) else momentum
+                   for ep in range(epochs)]
+        state = _FastCD(self, batch_size, k, persistent, sample_visible, any(mu > 0 for mu in momenta))
+        x_aug = state.augment(x)
+        try:
+            for ep in range(epochs):
+                with torch.inference_mode():
+                    state.epoch(x_aug, gen, lr, momenta[ep], weight_decay, shuffle)
+                    state.write_back()
+                self.num_updates += history.steps_per_epoch
+                if monitor:
+                    self._monitor(history, ep + 1, mon_rows, x_val, mon_gen)
+        finally:
+            state.write_back()
+            history.wall_time = time.perf_counter() - start_time
+        if persistent:
+            self.persistent_chain = state.chain[: self.n_hidden].T.clone()
+        return history
+
+    def _monitor(self, history: RBMHistory, epoch: int, x_mon: torch.Tensor, x_val: torch.Tensor | None,
+                 gen: torch.Generator) -> None:
+        with torch.no_grad():
+            w, a, b = self.weight, self.visible_bias, self.hidden_bias
+            ph = torch.sigmoid(F.linear(x_mon, w, b))
+            h = (torch.rand(ph.shape, generator=gen, device=ph.device, dtype=ph.dtype) < ph).to(ph.dtype)
+            pv = torch.sigmoid(torch.addmm(a, h, w))
+            stats = [((x_mon - pv) ** 2).mean(), self._pseudo_likelihood(x_mon, gen).mean(),
+                     self._free_energy(x_mon).mean()]
+            if x_val is not None:
+                stats.append(self._free_energy(x_val).mean())
+            values = torch.stack(stats).double().cpu().tolist()  # one device sync per epoch
+        history.epoch.append(epoch)
+        history.recon_error.append(values[0])
+        history.pseudo_likelihood.append(values[1])
+        history.free_energy_train.append(values[2])
+        if x_val is not None:
+            history.free_energy_val.append(values[3])
+
+
+class _FastCD:
+    """The training loop of :meth:`RBM.fit`, with as few PyTorch calls per update as possible.
+
+    Folding the biases into one augmented matrix::
+
+        Wa = [[W, b],      shape (n_hidden + 1, n_visible + 1)
+              [a, 0]]
+
+    turns "pre-activation = W v + b" into one matrix product with ``[v, 1]``
+    and "update W, a and b" into two ``addmm_`` calls: the outer products of
+    ``[h, 1]`` with ``[v, 1]`` carry the bias gradients in their last row and
+    column. Hidden and visible states are kept transposed (units x batch) in
+    preallocated buffers whose last row is constant 1, so every product writes
+    straight into a contiguous buffer and nothing is allocated per update.
+    One update is 9 calls: 3 products, 2 sigmoids, 2 in-place comparisons that
+    sample, 2 ``addmm_`` for the update (plus 1-2 with momentum / weight decay).
+    """
+
+    def __init__(self, rbm: RBM, batch: int, k: int, persistent: bool, sample_visible: bool,
+                 use_momentum: bool) -> None:
+        self.rbm, self.bs, self.k = rbm, batch, k
+        self.persistent, self.sample_visible = persistent, sample_visible
+        nh, nv = rbm.n_hidden, rbm.n_visible
+        self.nh, self.nv = nh, nv
+        dev, dt = rbm.device, rbm.weight.dtype
+        self.dev, self.dt = dev, dt
+        with torch.no_grad():
+            wa = torch.zeros(nh + 1, nv + 1, device=dev, dtype=dt)
+            wa[:nh, :nv] = rbm.weight
+            wa[:nh, nv] = rbm.hidden_bias
+            wa[nh, :nv] = rbm.visible_bias
+        self.wa = wa
+        self.w_h = wa[:nh]            # (nh, nv+1): hidden pre-activations from [v; 1]
+        self.w_vt = wa[:, :nv].T      # (nv, nh+1): visible pre-activations from [h; 1]
+        self.w_only = wa[:nh, :nv]    # the part that gets weight decay
+        self.h_pos = torch.ones(nh + 1, batch, device=dev, dtype=dt)
+        self.h_neg = torch.ones(nh + 1, batch, device=dev, dtype=dt)
+        self.v_neg = torch.ones(nv + 1, batch, device=dev, dtype=dt)
+        self.chain = torch.zeros(nh + 1, batch, device=dev, dtype=dt)  # PCD starts from h = 0, as scikit-learn
+        self.chain[nh] = 1.0
+        self.vel = torch.zeros_like(wa) if use_momentum else None
+        self.vel_w = self.vel[:nh, :nv] if use_momentum else None
+        # random numbers are drawn for this many updates at a time (about 4 MB)
+        self.chunk = max(1, (1 << 20) // (k * (nh + nv + 2) * batch))
+
+    def write_back(self) -> None:
+        rbm, nh, nv = self.rbm, self.nh, self.nv
+        with torch.no_grad():
+            rbm.weight.copy_(self.wa[:nh, :nv])
+            rbm.hidden_bias.copy_(self.wa[:nh, nv])
+            rbm.visible_bias.copy_(self.wa[nh, :nv])
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """``[x, 1]``: the data with the constant column that multiplies the hidden biases."""
+        return torch.cat([x, torch.ones(x.shape[0], 1, device=x.device, dtype=x.dtype)], 1)
+
+    def epoch(self, x_aug: torch.Tensor, gen: torch.Generator, lr: float, mom: float, wd: float,
+              shuffle: bool) -> None:
+        n, bs, k, nh, nv = x_aug.shape[0], self.bs, self.k, self.nh, self.nv
+        nb = -(-n // bs)
+        order = torch.randperm(n, generator=gen, device=self.dev) if shuffle else torch.arange(n, device=self.dev)
+        if nb * bs > n:  # top up the last batch from the start of the order
+            order = order.repeat(-(-nb * bs // n))[: nb * bs]
+        xa = x_aug[order].view(nb, bs, nv + 1)  # one gather per epoch
+        rows, cols = xa.unbind(0), xa.transpose(1, 2).unbind(0)
+        c = lr / bs
+        w_h, w_vt, wa = self.w_h, self.w_vt, self.wa
+        h_pos, h_neg, v_neg = self.h_pos, self.h_neg, self.v_neg
+        h_pos_h, h_neg_h, v_neg_v, v_neg_rows = h_pos[:nh], h_neg[:nh], v_neg[:nv], v_neg.T
+        chain, persistent, sample_v = self.chain, self.persistent, self.sample_visible
+        vel, vel_w, w_only = self.vel, self.vel_w, self.w_only
+        use_mom = vel is not None
+        decay = lr * wd
+        for s0 in range(0, nb, self.chunk):
+            m = min(self.chunk, nb - s0)
+            uh, lv = _draw_noise(gen, m, k, nh, nv, bs, sample_v, self.dev, self.dt)
+            u_it = iter(uh.view(m * k, nh + 1, bs).unbind(0))
+            l_it = iter(lv.view(m * k, nv, bs).unbind(0)) if sample_v else None
+            for t in range(s0, s0 + m):
+                xt = cols[t]
+                torch.mm(w_h, xt, out=h_pos_h)
+                h_pos_h.sigmoid_()
+                if not persistent:
+                    chain = next(u_it).lt_(h_pos)
+                for j in range(k):
+                    torch.mm(w_vt, chain, out=v_neg_v)
+                    if sample_v:
+                        v_neg_v.gt_(next(l_it))
+                    else:
+                        v_neg_v.sigmoid_()
+                    torch.mm(w_h, v_neg, out=h_neg_h)
+                    h_neg_h.sigmoid_()
+                    if persistent or j < k - 1:
+                        chain = next(u_it).lt_(h_neg)
+                if use_mom:
+                    vel.addmm_(h_pos, rows[t], beta=mom, alpha=c)
+                    vel.addmm_(h_neg, v_neg_rows, alpha=-c)
+                    if decay:
+                        vel_w.add_(w_only, alpha=-decay)
+                    wa.add_(vel)
+                else:
+                    if decay:
+                        w_only.mul_(1.0 - decay)
+                    wa.addmm_(h_pos, rows[t], alpha=c)
+                    wa.addmm_(h_neg, v_neg_rows, alpha=-c)
+        if persistent:
+            self.chain = chain
+
+
+# --------------------------------------------------------------------------- DBN
+
+class DBN(nn.Module):
+    """A deep belief network: RBMs stacked and trained greedily, one layer at a time.
+
+    ``DBN([64, 100, 100])`` holds two RBMs, 64-100 and 100-100. :meth:`fit`
+    trains the first on the data, then the second on the first one's hidden
+    probabilities, and so on (Hinton, Osindero & Teh 2006). :meth:`to_sequential`
+    turns the stack into an ordinary feed-forward network for supervised
+    fine-tuning.
+
+    Args:
+        sizes: layer widths, visible first; at least two entries.
+        seed: seeds each RBM's initial weights (layer ``i`` gets ``seed + i``).
+        device: where the parameters live (default CPU).
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+
+    def __init__(self, sizes: Sequence[int], *, seed: int = 0, device: str | torch.device | None = None) -> None:
+        super().__init__()
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"sizes must be a sequence of ints such as [64, 100, 100]; got {sizes!r}")
+        sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least a visible and a hidden size; got {sizes}")
+        seed = check_int("seed", seed, minimum=0)
+        self.sizes = sizes
+        self.rbms = nn.ModuleList(
+            RBM(n_in, n_out, seed=seed + i, device=device) for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]))
+        )
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}"
+
+    def fit(self, x: torch.Tensor, *, epochs: int | Sequence[int] = 10, x_val: torch.Tensor | None = None,
+            seed: int = 0, **fit_kwargs) -> list[RBMHistory]:
+        """Greedy layer-wise pretraining: RBM ``i`` learns from RBM ``i-1``'s hidden probabilities.
+
+        Args:
+            x: training rows in [0, 1] (labels are not needed: this is unsupervised).
+            epochs: epochs per RBM, one int for all or one per layer.
+            x_val: held-out rows, passed up the stack for each layer's free-energy gap.
+            seed: layer ``i`` trains with seed ``seed + i``.
+            fit_kwargs: passed to every :meth:`RBM.fit` (``lr``, ``batch_size``, ``k``,
+                ``persistent``, ``momentum``, ``weight_decay``...).
+
+        Returns:
+            One :class:`RBMHistory` per layer.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        per_layer = [epochs] * len(self.rbms) if isinstance(epochs, (int, np.integer)) else list(epochs)
+        if len(per_layer) != len(self.rbms):
+            raise ValueError(f"epochs must be one int or one per RBM ({len(self.rbms)}); got {epochs!r}")
+        seed = check_int("seed", seed, minimum=0)
+        x = self.rbms[0]._check_v(x, "x")
+        if x_val is not None:
+            x_val = self.rbms[0]._check_v(x_val, "x_val")
+        histories = []
+        for i, (rbm, ep) in enumerate(zip(self.rbms, per_layer)):
+            histories.append(rbm.fit(x, epochs=ep, x_val=x_val, seed=seed + i, label=f"layer {i + 1}",
+                                     **fit_kwargs))
+            x = rbm.transform(x)
+            if x_val is not None:
+                x_val = rbm.transform(x_val)
+        return histories
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The top layer's hidden probabilities, passing ``x`` up the stack.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        for rbm in self.rbms:
+            x = rbm.transform(x)
+        return x
+
+    def to_sequential(self, n_outputs: int, *, seed: int = 0) -> nn.Sequential:
+        """A feed-forward network initialised from the stack, ready for supervised fine-tuning.
+
+        Builds ``coursekit.models.mlp(sizes + [n_outputs], activation="sigmoid", seed=seed)``
+        (layers ``fc1, act1, ..., out``) and copies each RBM's ``weight`` and
+        ``hidden_bias`` into ``fc{i}``; the new output layer ``out`` keeps the
+        mlp's initialization, so the same ``seed`` gives the same output layer
+        as a randomly initialised ``mlp``: one change at a time.
+
+        Args:
+            n_outputs: number of classes, >= 1.
+            seed: seed of the network's random initialization (output layer).
+
+        Returns:
+            An ``nn.Sequential`` on the DBN's device, with its own copies of the weights.
+
+        Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+        """
+        from .models import mlp
+
+        n_outputs = check_int("n_outputs", n_outputs, minimum=1)
+        seed = check_int("seed", seed, minimum=0)
+        net = mlp(self.sizes + [n_outputs], activation="sigmoid", seed=seed).to(self.rbms[0].device)
+        with torch.no_grad():
+            for i, rbm in enumerate(self.rbms, start=1):
+                layer = getattr(net, f"fc{i}")
+                layer.weight.copy_(rbm.weight)
+                layer.bias.copy_(rbm.hidden_bias)
+        return net
