@@ -278,8 +278,8 @@ class LayerStats:
         }
         self._wrec: dict[str, dict[str, list]] = {k: {n: [] for n in weighted} for k in _WSCALARS}
         self.hist_edges: dict[str, np.ndarray] = {}
-        self.last_act: dict[str, np.ndarray] = {}
-        self.last_grad: dict[str, np.ndarray] = {}
+        self._last_act: dict[str, np.ndarray] = {}
+        self._last_grad: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ hooks
     def attach(self) -> "LayerStats":
@@ -364,7 +364,7 @@ class LayerStats:
             lo, hi = float(edges[0]), float(edges[-1])
             counts = torch.histc(flat.clamp(lo, hi).cpu(), bins=self.bins, min=lo, max=hi)
             rec["act_hist"][name][idx] = counts.numpy().astype(float)
-            self.last_act[name] = out.cpu().numpy().copy()
+            self._last_act[name] = out.cpu().numpy().copy()
         if output.requires_grad:
             output.register_hook(functools.partial(self._on_output_grad, name, idx))
 
@@ -391,7 +391,7 @@ class LayerStats:
             self._rec["grad_std"][name][idx] = float(flat.std()) if flat.numel() > 1 else 0.0
             self._rec["grad_norm"][name][idx] = float(flat.norm())
             if idx == len(self._steps) - 1:
-                self.last_grad[name] = g.cpu().numpy().copy()
+                self._last_grad[name] = g.cpu().numpy().copy()
 
     def _on_weight_grad(self, name: str, grad: torch.Tensor) -> None:
         idx = self._current
@@ -411,6 +411,16 @@ class LayerStats:
     def steps(self) -> np.ndarray:
         """The pass numbers (1-based; the training steps inside ``fit``) that were recorded."""
         return np.array(self._steps, dtype=int)
+
+    @property
+    def last_act(self) -> dict[str, np.ndarray]:
+        """Each layer's output in the last recorded pass (input side first), for histograms."""
+        return {n: self._last_act[n] for n in self.layers if n in self._last_act}
+
+    @property
+    def last_grad(self) -> dict[str, np.ndarray]:
+        """dL/d(output) of each layer in the last recorded pass (input side first; filled by backward)."""
+        return {n: self._last_grad[n] for n in self.layers if n in self._last_grad}
 
     @property
     def n_records(self) -> int:

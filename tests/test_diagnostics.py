@@ -343,3 +343,11 @@ def test_activation_profile_and_figures():
     fig = plot_gradient_flow(4, "sigmoid")
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
     plt.close(fig)
+
+
+def test_last_values_are_ordered_input_side_first():
+    x, y = _batch()
+    model = mlp([12, 8, 8, 8, 3], "sigmoid", seed=0)
+    with LayerStats(model) as stats:
+        F.cross_entropy(model(x), y).backward()  # backward fills gradients output side first
+    assert list(stats.last_grad) == ["act1", "act2", "act3"] == list(stats.last_act)
