@@ -15,8 +15,12 @@ import torch
 from torch import nn
 
 from ._checks import check_float, check_int, check_tensor
+from .train import Callback
 
-__all__ = ["Dropout", "BatchNorm1d", "dropout_mask"]
+__all__ = [
+    "Dropout", "BatchNorm1d", "dropout_mask", "UnitInputTracker",
+    "draw_dropout_network", "bn_statistics_trace", "draw_bn_tracking",
+]
 
 
 def dropout_mask(shape: tuple[int, ...] | torch.Size, p: float, generator: torch.Generator | None = None,
@@ -202,3 +206,334 @@ class BatchNorm1d(nn.Module):
     def extra_repr(self) -> str:  # noqa: D102
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+# ------------------------------------------------------------------ watching a unit's input
+
+
+class UnitInputTracker(Callback):
+    """Record, every ``every`` steps, the percentiles of one unit's input and the accuracy.
+
+    A :class:`coursekit.train.Callback` for ``fit``: at step 0 (before training,
+    unless ``at_start=False``) and every ``every`` optimizer steps it puts the model in eval mode, runs
+    ``x`` through it with a forward pre-hook on ``module`` (e.g. the last
+    hidden sigmoid), keeps the chosen percentiles of the input that ``unit``
+    receives and the accuracy on ``(x, y)``, then restores train mode and
+    removes the hook. This is what Ioffe & Szegedy's Fig. 1 plots.
+
+    Args:
+        module: the module whose *input* is watched (an activation, typically).
+        x, y: held-out inputs and labels the measurements are made on.
+        unit: which feature of the module's input.
+        every: record every this many steps, >= 1.
+        percentiles: which percentiles, each in [0, 100].
+        at_start: also record at step 0, before the first update. (A batch-norm
+            network in eval mode then still uses running statistics that have
+            seen no batch: mean 0, variance 1.)
+
+    Attributes:
+        steps: the steps recorded (0 first).
+        accuracy: accuracy on ``(x, y)`` at each recorded step.
+        values: array (len(steps), len(percentiles)) of the unit's input percentiles.
+
+    Introduced in ``notebooks/07_batch_norm.ipynb``.
+    """
+
+    def __init__(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: int = 0,
+                 every: int = 50, percentiles: tuple[float, ...] = (15, 50, 85),
+                 at_start: bool = True) -> None:
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+        check_tensor("x", x)
+        check_tensor("y", y)
+        if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+            raise ValueError(f"x and y must hold the same, non-zero number of examples; "
+                             f"got {x.shape[0]} and {y.shape[0]}")
+        self.module = module
+        self.x, self.y = x, y
+        self.unit = check_int("unit", unit, minimum=0)
+        self.every = check_int("every", every, minimum=1)
+        self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0)
+                                 for i, q in enumerate(percentiles))
+        if not self.percentiles:
+            raise ValueError("percentiles must name at least one percentile, e.g. (15, 50, 85)")
+        if not isinstance(at_start, bool):
+            raise TypeError(f"at_start must be True or False; got {at_start!r}")
+        self.at_start = at_start
+        self.steps: list[int] = []
+        self.accuracy: list[float] = []
+        self._values: list[list[float]] = []
+        self._model: nn.Module | None = None
+
+    @property
+    def values(self):
+        """The recorded percentiles as a NumPy array (steps x percentiles)."""
+        import numpy as np
+
+        return np.asarray(self._values, dtype=float).reshape(len(self._values), len(self.percentiles))
+
+    def on_fit_start(self, model: nn.Module) -> None:  # noqa: D102
+        self._model = model
+        if self.at_start:
+            self._record(0)
+
+    def on_step_end(self, step: int, loss: torch.Tensor) -> None:  # noqa: D102
+        if step % self.every == 0:
+            self._record(step)
+
+    def _record(self, step: int) -> None:
+        model = self._model
+        captured: dict[str, torch.Tensor] = {}
+
+        def hook(_module: nn.Module, inputs: tuple) -> None:
+            captured["x"] = inputs[0].detach()
+
+        handle = self.module.register_forward_pre_hook(hook)
+        was_training = model.training
+        model.eval()
+        try:
+            device = next((p.device for p in model.parameters()), self.x.device)
+            with torch.no_grad():
+                out = model(self.x.to(device))
+        finally:
+            handle.remove()
+            model.train(was_training)
+        if "x" not in captured:
+            raise RuntimeError("the tracked module was not called during the forward pass")
+        z = captured["x"][:, self.unit].float().cpu()
+        q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
+        self.steps.append(int(step))
+        self.accuracy.append(float((out.argmax(1).cpu() == self.y.cpu()).float().mean()))
+        self._values.append(torch.quantile(z, q).tolist())
+
+
+# ------------------------------------------------------------------ widgets' draw functions
+
+def _network_positions(sizes: list[int]):
+    import numpy as np
+
+    pos = []
+    for i, n in enumerate(sizes):
+        ys = np.linspace(0.5, -0.5, n) * (n - 1) / max(max(sizes) - 1, 1)
+        pos.append(np.column_stack([np.full(n, float(i)), ys]))
+    return pos
+
+
+def draw_dropout_network(
+    p: float,
+    sweep: dict | None = None,
+    sizes: tuple[int, ...] = (6, 10, 10, 10, 4),
+    sample: int = 0,
+):
+    """Which units one dropout mask removes from a small network, beside a sweep's curves.
+
+    Left: a network with ``sizes`` units per layer; every *hidden* unit is
+    dropped with probability ``p`` (as the seed's code does: inputs and outputs
+    are kept); dropped units are crossed out and their connections vanish.
+    Right (when ``sweep`` is given): training and validation loss per epoch of
+    the run trained with this ``p`` (bold), the other runs faint.
+
+    Args:
+        p: drop probability in [0, 1] (the paper's keep probability is ``1 - p``).
+        sweep: optional ``{p: History}`` from a drop-probability sweep; ``p``
+            must be one of its keys (rounded to 3 decimals).
+        sizes: units per layer, input first; at least 3 layers, each 1-30 units.
+        sample: seed of the mask, so a class can ask for "another mask".
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/06_dropout.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.collections import LineCollection
+
+    from .plots import color
+    from .train import History
+
+    p = check_float("p", p, 0.0, 1.0)
+    sample = check_int("sample", sample, minimum=0)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a sequence of ints such as (6, 10, 10, 4); got {sizes!r}")
+    sizes = [check_int(f"sizes[{i}]", s, minimum=1, maximum=30) for i, s in enumerate(sizes)]
+    if len(sizes) < 3:
+        raise ValueError(f"sizes needs an input, at least one hidden and an output layer; got {sizes}")
+    run = None
+    if sweep is not None:
+        if not isinstance(sweep, dict) or not sweep:
+            raise TypeError("sweep must be a non-empty dict {drop probability: History}")
+        for key, h in sweep.items():
+            if not isinstance(h, History):
+                raise TypeError(f"sweep[{key!r}] must be a coursekit History; got {type(h).__name__}")
+        keys = {round(float(k), 3): k for k in sweep}
+        if round(p, 3) not in keys:
+            raise ValueError(f"p={p} is not in the sweep; allowed: {sorted(keys)}")
+        run = sweep[keys[round(p, 3)]]
+
+    gen = torch.Generator().manual_seed(sample)
+    masks = [np.ones(sizes[0], dtype=bool)]
+    for n in sizes[1:-1]:
+        masks.append(dropout_mask((n,), p, generator=gen).numpy().astype(bool))
+    masks.append(np.ones(sizes[-1], dtype=bool))
+    pos = _network_positions(sizes)
+
+    ncols = 2 if run is not None else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols + (0.6 if run is not None else 0), 3.4),
+                             squeeze=False)
+    ax = axes[0, 0]
+    segs = []
+    for i in range(len(sizes) - 1):
+        a = pos[i][masks[i]]
+        b = pos[i + 1][masks[i + 1]]
+        if len(a) and len(b):
+            segs.extend(np.stack(np.broadcast_arrays(a[:, None, :], b[None, :, :]), axis=2).reshape(-1, 2, 2))
+    ax.add_collection(LineCollection(segs, colors="0.55", linewidths=0.5, alpha=0.6, zorder=1))
+    keep_color = color("dropout")
+    for i, (xy, m) in enumerate(zip(pos, masks)):
+        face = keep_color if 0 < i < len(sizes) - 1 else "0.35"
+        ax.scatter(xy[m, 0], xy[m, 1], s=70, c=face, edgecolors="k", linewidths=0.6, zorder=2)
+        if (~m).any():
+            ax.scatter(xy[~m, 0], xy[~m, 1], s=70, c="white", edgecolors="0.6", linewidths=0.6, zorder=2)
+            ax.scatter(xy[~m, 0], xy[~m, 1], s=40, marker="x", c="#D55E00", linewidths=1.2, zorder=3)
+    hidden = sum(sizes[1:-1])
+    dropped = int(sum((~m).sum() for m in masks[1:-1]))
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_ylim(-0.6, 0.6)
+    ax.set_xticks(range(len(sizes)))
+    ax.set_xticklabels(["input"] + [f"hidden {i}" for i in range(1, len(sizes) - 1)] + ["output"], fontsize=8)
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(f"p = {p:.2f} (keep {1 - p:.2f}): {dropped} of {hidden} hidden units dropped", fontsize=9)
+
+    if run is not None:
+        ax2 = axes[0, 1]
+        for key, h in sweep.items():
+            if h is not run:
+                ax2.plot(h.epoch, h.val_loss, color="0.8", lw=0.8)
+        ax2.plot(run.epoch, run.train_loss, color=color("train"), lw=1.8, label="train (dropout on)")
+        ax2.plot(run.epoch, run.val_loss, color=color("val"), lw=1.8, label="validation")
+        err = 1.0 - run.val_acc[-1] if run.val_acc else float("nan")
+        ax2.set(xlabel="epoch", ylabel="loss", yscale="log")
+        ax2.set_title(f"sweep run p = {p:.2f}: final val error {err:.3f}", fontsize=9)
+        ax2.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def bn_statistics_trace(
+    batch_size: int,
+    momentum: float,
+    steps: int = 200,
+    population: torch.Tensor | None = None,
+    true_mean: float = 2.0,
+    true_std: float = 3.0,
+    seed: int = 0,
+) -> dict:
+    """Feed minibatches of one feature through :class:`BatchNorm1d` and record its statistics.
+
+    Each step draws ``batch_size`` values (from ``population`` with replacement,
+    or from N(true_mean, true_std^2)), runs them through a training-mode
+    ``BatchNorm1d(1, momentum=momentum)`` and records the batch mean and
+    (unbiased) variance and the running mean and variance after the update.
+
+    Args:
+        batch_size: values per minibatch, >= 2.
+        momentum: the running averages' momentum, in (0, 1].
+        steps: how many minibatches, >= 1.
+        population: optional 1-D tensor of values the batches are drawn from
+            (e.g. one hidden unit's pre-activations over a data set).
+        true_mean, true_std: the Gaussian used when ``population`` is None.
+        seed: seed of the draws.
+
+    Returns:
+        A dict of NumPy arrays ``step``, ``batch_mean``, ``batch_var``,
+        ``running_mean``, ``running_var`` and floats ``true_mean``, ``true_var``.
+
+    Introduced in ``notebooks/07_batch_norm.ipynb``.
+    """
+    import numpy as np
+
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    momentum = check_float("momentum", momentum, 0.0, 1.0, min_inclusive=False)
+    steps = check_int("steps", steps, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    gen = torch.Generator().manual_seed(seed)
+    if population is not None:
+        pop = check_tensor("population", population, ndim=1).detach().float().cpu()
+        if pop.numel() < 2:
+            raise ValueError(f"population needs at least 2 values; got {pop.numel()}")
+        mu, var = float(pop.mean()), float(pop.var(unbiased=False))
+        draws = pop[torch.randint(0, pop.numel(), (steps, batch_size), generator=gen)]
+    else:
+        mu = check_float("true_mean", true_mean)
+        sd = check_float("true_std", true_std, 0.0, min_inclusive=False)
+        var = sd * sd
+        draws = mu + sd * torch.randn(steps, batch_size, generator=gen)
+    bn = BatchNorm1d(1, momentum=momentum)
+    rm, rv = np.empty(steps), np.empty(steps)
+    with torch.no_grad():
+        for t in range(steps):
+            bn(draws[t].unsqueeze(1))
+            rm[t] = float(bn.running_mean[0])
+            rv[t] = float(bn.running_var[0])
+    return {
+        "step": np.arange(1, steps + 1),
+        "batch_mean": draws.mean(1).numpy().astype(float),
+        "batch_var": draws.var(1, unbiased=True).numpy().astype(float),
+        "running_mean": rm,
+        "running_var": rv,
+        "true_mean": mu,
+        "true_var": var,
+    }
+
+
+def draw_bn_tracking(
+    batch_size: int,
+    momentum: float,
+    steps: int = 200,
+    population: torch.Tensor | None = None,
+    seed: int = 0,
+):
+    """Batch statistics and running statistics of a BatchNorm against the true ones.
+
+    Two panels (mean, variance) over the steps of :func:`bn_statistics_trace`:
+    each minibatch's statistic as a dot, the running estimate (what eval mode
+    uses) as a line, the population's value dashed. Small batches make noisy
+    dots; a large momentum makes the running line follow that noise, a small
+    one makes it slow to leave its start (mean 0, variance 1).
+
+    Args:
+        batch_size, momentum, steps, population, seed: as in :func:`bn_statistics_trace`
+            (without ``population``: N(2, 3^2)).
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/07_batch_norm.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .plots import color
+
+    tr = bn_statistics_trace(batch_size, momentum, steps, population=population, seed=seed)
+    tail = slice(len(tr["step"]) // 2, None)
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    for ax, key, name in ((axes[0], "mean", "mean"), (axes[1], "var", "variance")):
+        true = tr[f"true_{key}"]
+        ax.scatter(tr["step"], tr[f"batch_{key}"], s=6, color="0.6", alpha=0.6, label="each batch", zorder=1)
+        ax.plot(tr["step"], tr[f"running_{key}"], color=color("batchnorm"), lw=2, label="running", zorder=3)
+        ax.axhline(true, color="k", ls="--", lw=1, label="true", zorder=2)
+        run_err = np.abs(tr[f"running_{key}"][tail] - true).mean()
+        batch_err = np.abs(tr[f"batch_{key}"][tail] - true).mean()
+        ax.set(xlabel="step", title=f"{name}: mean |error| batch {batch_err:.2f}, running {run_err:.2f}")
+        ax.title.set_fontsize(9)
+    axes[1].set_ylim(0, max(3 * tr["true_var"], 1.2))
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"batch size {batch_size}, momentum {momentum:g} (errors over the last half of the steps)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig

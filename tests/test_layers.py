@@ -246,3 +246,160 @@ def test_batchnorm_rejects_bad_arguments_and_shapes():
         BatchNorm1d(3)(torch.randn(4, 5))
     with pytest.raises(ValueError, match=r"x must have shape"):
         BatchNorm1d(3)(torch.randn(4))
+
+
+# ------------------------------------------------------------------- tracker and widgets
+
+def _tiny_data(n=40, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 6, generator=g)
+    y = (x[:, 0] > 0).long()
+    return x, y
+
+
+def test_unit_input_tracker_records_percentiles_of_the_hooked_input():
+    from coursekit.layers import UnitInputTracker
+    from coursekit.models import mlp
+    from coursekit.train import fit
+
+    x, y = _tiny_data()
+    model = mlp([6, 8, 8, 2], activation="sigmoid", batchnorm=True, seed=0)
+    tracker = UnitInputTracker(model.act2, x, y, unit=3, every=2)
+    fit(model, (x, y), optimizer="sgd", lr=0.5, epochs=3, batch_size=10, progress=False, callbacks=[tracker])
+    assert tracker.steps == [0, 2, 4, 6, 8, 10, 12]
+    assert tracker.values.shape == (7, 3)
+    assert model.training, "the tracker must restore train mode"
+    assert not model.act2._forward_pre_hooks, "the tracker must remove its hook"
+    # the last record equals a brute-force recomputation in eval mode
+    model.eval()
+    with torch.no_grad():
+        z = model.bn2(model.fc2(model.act1(model.bn1(model.fc1(x)))))[:, 3]
+        acc = (model(x).argmax(1) == y).float().mean().item()
+    expected = torch.quantile(z, torch.tensor([0.15, 0.50, 0.85]))
+    torch.testing.assert_close(torch.tensor(tracker.values[-1], dtype=torch.float32), expected)
+    assert tracker.accuracy[-1] == pytest.approx(acc)
+    assert (tracker.values[:, 0] <= tracker.values[:, 1]).all() and (tracker.values[:, 1] <= tracker.values[:, 2]).all()
+
+
+def test_unit_input_tracker_can_skip_step_zero_and_rejects_bad_arguments():
+    from coursekit.layers import UnitInputTracker
+    from coursekit.models import mlp
+    from coursekit.train import fit
+
+    x, y = _tiny_data()
+    model = mlp([6, 4, 2], seed=0)
+    tracker = UnitInputTracker(model.act1, x, y, every=4, at_start=False)
+    fit(model, (x, y), epochs=2, batch_size=10, progress=False, callbacks=[tracker])
+    assert tracker.steps == [4, 8]
+    with pytest.raises(TypeError, match="module"):
+        UnitInputTracker("act1", x, y)
+    with pytest.raises(ValueError, match="every must be >= 1"):
+        UnitInputTracker(model.act1, x, y, every=0)
+    with pytest.raises(ValueError, match="same, non-zero number"):
+        UnitInputTracker(model.act1, x, y[:-1])
+    with pytest.raises(ValueError, match=r"percentiles\[1\] must be <= 100"):
+        UnitInputTracker(model.act1, x, y, percentiles=(50, 150))
+    with pytest.raises(TypeError, match="at_start"):
+        UnitInputTracker(model.act1, x, y, at_start="no")
+
+
+def test_bn_statistics_trace_follows_the_momentum_recursion():
+    from coursekit.layers import bn_statistics_trace
+
+    tr = bn_statistics_trace(batch_size=5, momentum=0.2, steps=30, seed=3)
+    m, rm, rv = 0.2, 0.0, 1.0
+    for t in range(30):  # brute-force exponential moving averages of the batch statistics
+        rm = (1 - m) * rm + m * tr["batch_mean"][t]
+        rv = (1 - m) * rv + m * tr["batch_var"][t]
+        assert tr["running_mean"][t] == pytest.approx(rm, rel=1e-4, abs=1e-5)
+        assert tr["running_var"][t] == pytest.approx(rv, rel=1e-4, abs=1e-5)
+    assert tr["true_mean"] == 2.0 and tr["true_var"] == 9.0
+
+
+def test_bn_statistics_trace_matches_torch_batchnorm_and_a_population():
+    from coursekit.layers import bn_statistics_trace
+
+    pop = torch.linspace(-1.0, 5.0, 101)
+    tr = bn_statistics_trace(batch_size=16, momentum=0.1, steps=400, population=pop, seed=0)
+    assert tr["true_mean"] == pytest.approx(2.0, abs=1e-5)
+    assert tr["true_var"] == pytest.approx(pop.var(unbiased=False).item(), rel=1e-5)
+    # after many steps the running statistics sit near the population's
+    assert abs(tr["running_mean"][-50:].mean() - 2.0) < 0.2
+    assert abs(tr["running_var"][-50:].mean() / tr["true_var"] - 1) < 0.2
+    # bigger batches make the batch means less noisy (standard error ~ 1/sqrt(B))
+    small = bn_statistics_trace(batch_size=4, momentum=0.1, steps=400, population=pop, seed=0)
+    assert small["batch_mean"].std() > 1.5 * tr["batch_mean"].std()
+
+
+def test_bn_statistics_trace_rejects_bad_arguments():
+    from coursekit.layers import bn_statistics_trace
+
+    with pytest.raises(ValueError, match="batch_size must be >= 2"):
+        bn_statistics_trace(1, 0.1)
+    with pytest.raises(ValueError, match="momentum must be > 0"):
+        bn_statistics_trace(8, 0.0)
+    with pytest.raises(ValueError, match="population must have 1 dimensions"):
+        bn_statistics_trace(8, 0.1, population=torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="true_std must be > 0"):
+        bn_statistics_trace(8, 0.1, true_std=0.0)
+
+
+def _fake_sweep():
+    from coursekit.train import History
+
+    sweep = {}
+    for i, p in enumerate((0.0, 0.3, 0.5)):
+        sweep[p] = History(epoch=[1, 2, 3], train_loss=[1.0, 0.5, 0.2 + i / 10], val_loss=[1.1, 0.7, 0.6],
+                           train_acc=[0.5, 0.8, 0.9], val_acc=[0.5, 0.7, 0.8], label=f"p={p}")
+    return sweep
+
+
+def test_draw_dropout_network_crosses_out_the_masked_units():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from coursekit.layers import draw_dropout_network, dropout_mask
+
+    sizes = (4, 10, 10, 3)
+    fig = draw_dropout_network(0.5, sizes=sizes, sample=5)
+    g = torch.Generator().manual_seed(5)
+    dropped = sum(int((dropout_mask((n,), 0.5, generator=g) == 0).sum()) for n in sizes[1:-1])
+    assert f"{dropped} of 20 hidden units dropped" in fig.axes[0].get_title()
+    plt.close(fig)
+    fig0 = draw_dropout_network(0.0, sizes=sizes)
+    assert "0 of 20 hidden units dropped" in fig0.axes[0].get_title()
+    plt.close(fig0)
+    fig2 = draw_dropout_network(0.3, sweep=_fake_sweep())
+    assert len(fig2.axes) == 2 and "p = 0.30" in fig2.axes[1].get_title()
+    plt.close(fig2)
+
+
+def test_draw_dropout_network_rejects_bad_arguments():
+    from coursekit.layers import draw_dropout_network
+
+    with pytest.raises(ValueError, match="not in the sweep"):
+        draw_dropout_network(0.2, sweep=_fake_sweep())
+    with pytest.raises(TypeError, match="sweep must be a non-empty dict"):
+        draw_dropout_network(0.3, sweep=[1, 2])
+    with pytest.raises(ValueError, match="p must be <= 1"):
+        draw_dropout_network(1.2)
+    with pytest.raises(ValueError, match="at least one hidden"):
+        draw_dropout_network(0.3, sizes=(4, 3))
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be <= 30"):
+        draw_dropout_network(0.3, sizes=(4, 100, 3))
+
+
+def test_draw_bn_tracking_returns_two_labelled_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from coursekit.layers import draw_bn_tracking
+
+    fig = draw_bn_tracking(batch_size=8, momentum=0.1, steps=50)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title().startswith("mean") and fig.axes[1].get_title().startswith("variance")
+    plt.close(fig)
