@@ -1,5 +1,5 @@
 # Two commands do all the set-up (see README.md):
-#   make lab    create .venv if needed, then open JupyterLab on notebooks/
+#   make lab    create .venv if needed, write the student editions, open JupyterLab on them
 #   make test   create .venv if needed, then run every test (unit tests + nbval + browser)
 #
 # Choose the PyTorch build with TORCH=cpu | cuda | '<pip requirement>', e.g.
@@ -19,10 +19,11 @@ export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test test-fast test-notebooks browser-test student execute benchmark clean help
+.PHONY: lab lab-instructor test test-fast test-notebooks browser-test student execute benchmark clean help
 
 help:
-	@echo "make lab            open JupyterLab on notebooks/ (creates .venv the first time)"
+	@echo "make lab            self-study: student editions in student/, opened in JupyterLab"
+	@echo "make lab-instructor teaching: JupyterLab on the complete notebooks in notebooks/"
 	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
 	@echo "make test-fast      unit tests only"
 	@echo "make test-notebooks nbval on every notebook only"
@@ -37,7 +38,13 @@ $(STAMP): pyproject.toml tools/install_torch.py
 	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
 	@touch $(STAMP)
 
+# Self-study is the default: exercises blank in student/ (edited copies are kept),
+# with the complete notebooks/ one folder up for peeking at a solution.
 lab: $(STAMP)
+	$(BIN)/python tools/make_student.py
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ContentsManager.preferred_dir=student
+
+lab-instructor: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP)
