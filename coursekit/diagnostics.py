@@ -752,7 +752,7 @@ def plot_activation_profile(
     dead = np.nan_to_num(r["dead"], nan=0.0) * 100
     sat = np.nan_to_num(r["saturated"], nan=0.0) * 100
     ax_d.bar(idx - 0.2, dead, width=0.4, color="#555555", label="dead (never > 0 on the batch)")
-    ax_d.bar(idx + 0.2, sat, width=0.4, color=c, label="saturated values")
+    ax_d.bar(idx + 0.2, sat, width=0.4, color=c, label="saturated (sigmoid, tanh)")
     ax_d.set(xlabel="hidden layer (input side first)", ylabel="% of the layer", ylim=(0, 105),
              title=f"{r['depth']} layers at init, one digits batch", xticks=idx)
     ax_d.legend(fontsize=8, loc="upper left")
