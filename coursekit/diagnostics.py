@@ -754,7 +754,8 @@ def plot_activation_profile(
     ax_d.bar(idx - 0.2, dead, width=0.4, color="#555555", label="dead (never > 0 on the batch)")
     ax_d.bar(idx + 0.2, sat, width=0.4, color=c, label="saturated (sigmoid, tanh)")
     ax_d.set(xlabel="hidden layer (input side first)", ylabel="% of the layer", ylim=(0, 105),
-             title=f"{r['depth']} layers at init, one digits batch", xticks=idx)
+             title=f"{r['depth']} layers at init, one digits batch",
+             xticks=idx if len(idx) <= 8 else idx[::2])
     ax_d.legend(fontsize=8, loc="upper left")
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.25)
     return fig

@@ -252,13 +252,24 @@ def plot_grad_norms(
         vals = np.asarray([float(v) for v in per_layer.values()], dtype=float)
         ax.plot(np.arange(len(vals)), vals, marker="o", ms=4, lw=1.5, color=color(label, i),
                 label=label or None)
-    ax.set_xticks(np.arange(len(names)))
-    ax.set_xticklabels(names, rotation=45 if len(names) > 8 else 0, fontsize=8)
+    # at most ~8 tick labels (text is what makes a redraw slow); always the first and the last layer
+    step = max(1, -(-len(names) // 8))
+    ticks = list(range(0, len(names), step))
+    last = len(names) - 1
+    if ticks[-1] != last:
+        if len(ticks) > 1 and last - ticks[-1] < step:
+            ticks[-1] = last  # too close to the previous label: show the last layer instead
+        else:
+            ticks.append(last)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([names[i] for i in ticks], fontsize=8)
     if logy:
-        from matplotlib.ticker import NullLocator
+        from matplotlib.ticker import FuncFormatter, NullLocator
 
         ax.set_yscale("log")
-        ax.yaxis.set_minor_locator(NullLocator())  # fewer ticks: faster redraws in widgets
+        # plain "1e-05" labels (not mathtext, which is slow to lay out) and no minor ticks: fast redraws
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
     ax.set(xlabel="layer (input side first)", ylabel=ylabel)
     if title:
         ax.set_title(title)
@@ -315,11 +326,15 @@ def plot_layer_histograms(
     n = len(arrays)
     for i, (name, a) in enumerate(arrays.items()):
         counts, _ = np.histogram(np.clip(a, lo, hi), bins=edges, density=density)
-        ax.plot(centers, counts, color=cmap(0.9 * (1 - i / max(n - 1, 1))), lw=1.5, label=name)
+        # beyond 6 layers the legend names only the first and the last (the colours run in between)
+        shown = n <= 6 or i in (0, n - 1)
+        ax.plot(centers, counts, color=cmap(0.9 * (1 - i / max(n - 1, 1))), lw=1.5,
+                label=(name if n <= 6 else f"{name} ({'input' if i == 0 else 'output'} side)") if shown
+                else "_nolegend_")
     ax.set(xlabel=xlabel, ylabel="density" if density else "count")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2 if n > 5 else 1)
+    ax.legend(fontsize=7, ncol=2 if 3 < n <= 6 else 1)
     if own:
         fig.tight_layout()
     return fig

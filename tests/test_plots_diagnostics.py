@@ -65,3 +65,11 @@ def test_plot_helpers_reject_bad_input():
         plot_layer_stats([1, 2, 3], {"a": [1, 2]})
     with pytest.raises(ValueError, match="shape"):
         plot_layer_stats([1, 2], {"a": [1, 2]}, {"a": [1, 2]}, band="range")
+
+
+def test_grad_norms_thins_tick_labels_but_keeps_first_and_last_layer():
+    names = [f"fc{i}" for i in range(1, 16)] + ["out"]
+    fig = plot_grad_norms({n: 10.0 ** -i for i, n in enumerate(names)})
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[0] == "fc1" and labels[-1] == "out" and len(labels) <= 9
+    plt.close(fig)
