@@ -17,8 +17,8 @@ from coursekit.init import (
     deep_stack,
     expected_std,
     initialize,
+    plot_depth_histograms,
     plot_depth_profiles,
-    plot_layer_histograms,
     plot_signal_through_depth,
     scheme_label,
     signal_through_depth,
@@ -349,7 +349,7 @@ def test_plot_functions_return_figures_with_the_expected_panels():
     fig = plot_depth_profiles([sig, other], "gradient")
     assert len(fig.axes) == 1 and fig.axes[0].get_yscale() == "log"
     plt.close(fig)
-    fig = plot_layer_histograms(sig, "activation", layers=[1, 5])
+    fig = plot_depth_histograms(sig, "activation", layers=[1, 5])
     assert len(fig.axes[0].get_legend().get_texts()) == 2
     plt.close(fig)
     fig = plot_signal_through_depth(5, "relu", "kaiming_normal", width=16, n=8)
@@ -367,9 +367,9 @@ def test_plot_functions_reject_bad_arguments():
     with pytest.raises(ValueError, match="signals is empty"):
         plot_depth_profiles([])
     with pytest.raises(TypeError, match="must be a DepthSignal"):
-        plot_layer_histograms({"act": 1})
+        plot_depth_histograms({"act": 1})
     with pytest.raises(ValueError, match=r"layers\[0\] must be <= 4"):
-        plot_layer_histograms(sig, layers=[9])
+        plot_depth_histograms(sig, layers=[9])
     with pytest.raises(ValueError, match="got 1 labels for 2 signals"):
         plot_depth_profiles([sig, sig], labels=["one"])
     with pytest.raises(TypeError, match="gradients must be True or False"):
