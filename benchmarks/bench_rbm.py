@@ -27,24 +27,6 @@ import numpy as np
 import torch
 
 
-def example_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-learn's example data: digits + 4 one-pixel shifts, min-max scaled, 80/20 split."""
-    from scipy.ndimage import convolve
-    from sklearn import datasets
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import minmax_scale
-
-    x, y = datasets.load_digits(return_X_y=True)
-    x = np.asarray(x, "float32")
-    shifts = [[[0, 1, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
-              [[0, 0, 0], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]]]
-    shifted = [np.apply_along_axis(lambda r, w=w: convolve(r.reshape(8, 8), mode="constant", weights=w).ravel(),
-                                   1, x) for w in shifts]
-    x = minmax_scale(np.concatenate([x] + shifted), feature_range=(0, 1))
-    y = np.concatenate([y] * 5)
-    return train_test_split(x, y, test_size=0.2, random_state=0)
-
-
 def run_sklearn(x: np.ndarray, batch_size: int, epochs: int):
     from sklearn.neural_network import BernoulliRBM
 
@@ -91,7 +73,9 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    x_train, x_test, _, _ = example_data()
+    from coursekit.rbm import sklearn_example_data
+
+    x_train, x_test, _, _ = sklearn_example_data()
     xt_train, xt_test = torch.from_numpy(x_train), torch.from_numpy(x_test)
     print(f"data: {x_train.shape[0]} train / {x_test.shape[0]} test images of {x_train.shape[1]} pixels "
           f"({x_train.dtype}); 100 hidden, lr 0.06, {args.epochs} epochs, PCD-1; 1 thread each")

@@ -35,7 +35,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -44,7 +44,10 @@ from torch.nn import functional as F
 
 from ._checks import check_float, check_int
 
-__all__ = ["RBM", "DBN", "RBMHistory", "all_binary_states", "MAX_ENUMERATION_UNITS"]
+__all__ = [
+    "RBM", "DBN", "RBMHistory", "all_binary_states", "draw_rbm_graph", "sklearn_example_data",
+    "MAX_ENUMERATION_UNITS",
+]
 
 #: Exact log-likelihoods enumerate ``2 ** min(n_visible, n_hidden)`` states; beyond
 #: this many units the sum is too large to do by brute force.
@@ -549,6 +552,7 @@ class RBM(nn.Module):
         init_visible_bias: bool | None = None,
         seed: int = 0,
         label: str = "",
+        on_epoch_end: Callable[[int, "RBM"], None] | None = None,
     ) -> RBMHistory:
         """Train by contrastive divergence (CD-k) or persistent CD (PCD-k) and return a :class:`RBMHistory`.
 
@@ -589,6 +593,10 @@ class RBM(nn.Module):
                 (:meth:`init_visible_bias`); None: only if this RBM is untrained.
             seed: seeds the minibatch order and every Gibbs sample.
             label: name stored in the history.
+            on_epoch_end: called as ``on_epoch_end(epoch, rbm)`` after each epoch
+                (e.g. to record the exact log-likelihood of a tiny RBM). The
+                persistent chains live on between epochs, but not between calls
+                to ``fit``: each call starts them afresh.
 
         Returns:
             The :class:`RBMHistory`; the RBM is trained in place.
@@ -616,6 +624,8 @@ class RBM(nn.Module):
         if init_visible_bias is not None and not isinstance(init_visible_bias, bool):
             raise TypeError(f"init_visible_bias must be True, False or None; got {init_visible_bias!r}")
         seed = check_int("seed", seed, minimum=0)
+        if on_epoch_end is not None and not callable(on_epoch_end):
+            raise TypeError(f"on_epoch_end must be a function (epoch, rbm) -> None; got {on_epoch_end!r}")
 
         if init_visible_bias or (init_visible_bias is None and self.num_updates == 0):
             self.init_visible_bias(x)
@@ -642,6 +652,8 @@ class RBM(nn.Module):
                 self.num_updates += history.steps_per_epoch
                 if monitor:
                     self._monitor(history, ep + 1, mon_rows, x_val, mon_gen)
+                if on_epoch_end is not None:
+                    on_epoch_end(ep + 1, self)
         finally:
             state.write_back()
             history.wall_time = time.perf_counter() - start_time
@@ -884,3 +896,96 @@ class DBN(nn.Module):
                 layer.weight.copy_(rbm.weight)
                 layer.bias.copy_(rbm.hidden_bias)
         return net
+
+
+# --------------------------------------------------------------------------- pictures and data
+
+def draw_rbm_graph(n_visible: int = 6, n_hidden: int = 4, weight: torch.Tensor | None = None, *, ax=None,
+                   title: str | None = "a restricted Boltzmann machine"):
+    """Draw an RBM as the bipartite graph it is: every visible unit joined to every hidden unit, no other edges.
+
+    Args:
+        n_visible, n_hidden: units per layer (1 to 16 each, to stay readable).
+        weight: optional ``(n_hidden, n_visible)`` weights; edges are then coloured by
+            sign (red positive, blue negative) and drawn thicker for larger ``|w|``.
+        ax: draw into this Axes instead of a new figure.
+        title: axis title (None for none).
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    n_visible = check_int("n_visible", n_visible, minimum=1, maximum=16)
+    n_hidden = check_int("n_hidden", n_hidden, minimum=1, maximum=16)
+    if weight is not None:
+        if not isinstance(weight, torch.Tensor) or tuple(weight.shape) != (n_hidden, n_visible):
+            got = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+            raise ValueError(f"weight must be a tensor of shape ({n_hidden}, {n_visible}); got {got}")
+        w = weight.detach().double().cpu().numpy()
+        scale = float(np.abs(w).max()) or 1.0
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(3.5, 0.6 * max(n_visible, n_hidden) + 1.5), 2.6))
+    else:
+        fig = ax.figure
+    width = max(n_visible, n_hidden) - 1 or 1
+    xv = np.linspace(0, width, n_visible) if n_visible > 1 else np.array([width / 2])
+    xh = np.linspace(0, width, n_hidden) if n_hidden > 1 else np.array([width / 2])
+    xh = (xh - xh.mean()) + xv.mean()
+    for j in range(n_hidden):
+        for i in range(n_visible):
+            if weight is None:
+                color, lw = "#999999", 0.8
+            else:
+                color = "#D55E00" if w[j, i] > 0 else "#0072B2"
+                lw = 0.3 + 2.5 * abs(w[j, i]) / scale
+            ax.plot([xv[i], xh[j]], [0, 1], color=color, lw=lw, alpha=0.8, zorder=1)
+    ax.scatter(xv, np.zeros(n_visible), s=330, color="white", edgecolor="#E69F00", linewidth=2, zorder=2)
+    ax.scatter(xh, np.ones(n_hidden), s=330, color="white", edgecolor="#009E73", linewidth=2, zorder=2)
+    for i, x in enumerate(xv):
+        ax.text(x, 0, f"v{i + 1}", ha="center", va="center", fontsize=8, zorder=3)
+    for j, x in enumerate(xh):
+        ax.text(x, 1, f"h{j + 1}", ha="center", va="center", fontsize=8, zorder=3)
+    ax.text(xv.max() + 0.6, 0, "visible (data)", va="center", fontsize=9, color="#E69F00")
+    ax.text(xv.max() + 0.6, 1, "hidden (features)", va="center", fontsize=9, color="#009E73")
+    ax.set_xlim(-0.5, xv.max() + 3.2)
+    ax.set_ylim(-0.35, 1.35)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sklearn_example_data(test_size: float = 0.2, seed: int = 0
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The data of scikit-learn's example "RBM features for digit classification".
+
+    The 1,797 8x8 digits plus four copies shifted by one pixel (up, left, right,
+    down: 8,985 images), min-max scaled to [0, 1] per pixel, then split 80/20 with
+    ``random_state=seed``, exactly as the example does.
+
+    Returns:
+        ``(x_train, x_test, y_train, y_test)`` as NumPy arrays (float32 images).
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+    from scipy.ndimage import convolve
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import minmax_scale
+
+    test_size = check_float("test_size", test_size, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+    seed = check_int("seed", seed, minimum=0)
+    x, y = load_digits(return_X_y=True)
+    x = np.asarray(x, "float32")
+    shifts = ([[0, 1, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
+              [[0, 0, 0], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]])
+    images = x.reshape(-1, 8, 8)
+    shifted = [np.stack([convolve(im, mode="constant", weights=w) for im in images]).reshape(len(x), 64)
+               for w in shifts]
+    x = minmax_scale(np.concatenate([x] + shifted), feature_range=(0, 1))
+    y = np.concatenate([y] * 5)
+    return tuple(train_test_split(x, y, test_size=test_size, random_state=seed))

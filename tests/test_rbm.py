@@ -466,3 +466,49 @@ def test_bad_dbn_arguments_are_rejected():
         dbn.fit(tiny_data(), epochs=[1, 2, 3])
     with pytest.raises(ValueError, match="n_outputs must be >= 1"):
         dbn.to_sequential(0)
+
+
+# ------------------------------------------------------------------ pictures, data and hooks
+
+def test_draw_rbm_graph_draws_every_visible_hidden_edge_and_no_other():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = ck_draw(6, 4)
+    ax = fig.axes[0]
+    edges = [ln for ln in ax.lines if len(ln.get_xdata()) == 2]
+    assert len(edges) == 6 * 4
+    assert all(sorted(ln.get_ydata()) == [0, 1] for ln in edges)  # each joins the two layers
+    plt.close(fig)
+    fig = ck_draw(3, 2, weight=torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]]))
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"weight must be a tensor of shape \(2, 3\)"):
+        ck_draw(3, 2, weight=torch.zeros(3, 2))
+
+
+def ck_draw(*args, **kwargs):
+    from coursekit.rbm import draw_rbm_graph
+
+    return draw_rbm_graph(*args, **kwargs)
+
+
+def test_sklearn_example_data_is_digits_plus_four_one_pixel_shifts():
+    from coursekit.rbm import sklearn_example_data
+
+    x_tr, x_te, y_tr, y_te = sklearn_example_data()
+    assert x_tr.shape == (7188, 64) and x_te.shape == (1797, 64)
+    assert len(y_tr) + len(y_te) == 5 * 1797
+    assert float(x_tr.min()) == 0.0 and float(x_tr.max()) == 1.0
+
+
+def test_on_epoch_end_is_called_after_every_epoch_with_the_trained_rbm():
+    seen = []
+    rbm = RBM(6, 4, seed=0)
+    rbm.fit(tiny_data(), epochs=3, monitor=False,
+            on_epoch_end=lambda epoch, model: seen.append((epoch, model.num_updates, model.weight.clone())))
+    assert [e for e, _, _ in seen] == [1, 2, 3] and [n for _, n, _ in seen] == [20, 40, 60]
+    torch.testing.assert_close(seen[-1][2], rbm.weight)
+    with pytest.raises(TypeError, match="on_epoch_end must be a function"):
+        rbm.fit(tiny_data(), on_epoch_end=3)
