@@ -351,3 +351,30 @@ def test_last_values_are_ordered_input_side_first():
     with LayerStats(model) as stats:
         F.cross_entropy(model(x), y).backward()  # backward fills gradients output side first
     assert list(stats.last_grad) == ["act1", "act2", "act3"] == list(stats.last_act)
+
+
+def test_gradient_flow_widget_redraws_when_a_control_changes():
+    import ipywidgets as W
+
+    from coursekit.widgets import interactive_figure
+
+    panel = interactive_figure(
+        plot_gradient_flow,
+        depth=W.IntSlider(value=3, min=1, max=8), activation=["sigmoid", "relu"],
+        init=["pytorch_default", "kaiming_normal"],
+        weight_scale=W.FloatLogSlider(value=1.0, base=10, min=-1, max=1),
+    )
+    assert panel.calls == 1
+    panel.controls["activation"].value = "relu"
+    panel.controls["depth"].value = 5
+    assert panel.calls == 3
+    assert panel.last_figure._suptitle.get_text().startswith("5 hidden relu layers")
+
+
+def test_activation_profile_widget_redraws_when_a_control_changes():
+    from coursekit.widgets import interactive_figure
+
+    panel = interactive_figure(plot_activation_profile, activation=["relu", "tanh"], depth=(2, 6))
+    panel.controls["activation"].value = "tanh"
+    assert panel.calls == 2
+    assert panel.last_figure.axes[0].get_title() == "tanh and its derivative"
