@@ -50,6 +50,14 @@ SCHEMES = (
 _NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu")
 
 
+def _default_nonlinearity(scheme: str, nonlinearity: str | None) -> str:
+    """PyTorch's conventions when no nonlinearity is named: ``xavier_*_(w)`` uses
+    gain 1 ("linear"), ``kaiming_*_(w)`` the ReLU gain sqrt(2)."""
+    if nonlinearity is not None:
+        return check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
+    return "linear" if scheme.startswith("xavier") else "relu"
+
+
 def _gain(nonlinearity: str, negative_slope: float) -> float:
     if nonlinearity == "leaky_relu":
         return nn.init.calculate_gain("leaky_relu", negative_slope)
@@ -57,7 +65,7 @@ def _gain(nonlinearity: str, negative_slope: float) -> float:
 
 
 def expected_std(
-    scheme: str, fan_in: int, fan_out: int, nonlinearity: str = "relu",
+    scheme: str, fan_in: int, fan_out: int, nonlinearity: str | None = None,
     std: float = 1.0, a: float = 1.0, negative_slope: float = 0.01,
 ) -> float:
     """Standard deviation of the weights a scheme draws for a (fan_out x fan_in) layer.
@@ -70,7 +78,7 @@ def expected_std(
     scheme = check_choice("scheme", scheme, SCHEMES)
     fan_in = check_int("fan_in", fan_in, minimum=1)
     fan_out = check_int("fan_out", fan_out, minimum=1)
-    nonlinearity = check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
+    nonlinearity = _default_nonlinearity(scheme, nonlinearity)
     if scheme in ("zeros", "constant"):
         return 0.0
     if scheme == "normal":
@@ -116,7 +124,7 @@ def initialize(
     model: nn.Module,
     scheme: str,
     *,
-    nonlinearity: str = "relu",
+    nonlinearity: str | None = None,
     std: float = 1.0,
     a: float = 1.0,
     value: float = 0.0,
@@ -135,7 +143,9 @@ def initialize(
             with ``a=sqrt(5)``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), biases too).
         nonlinearity: the activation that follows, for the gain of the Xavier and
             He schemes: "relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu".
-            (Xavier's paper uses gain 1: pass "linear" or "sigmoid" for that.)
+            Default (None) follows PyTorch: Xavier with gain 1 (as
+            ``xavier_uniform_(w)`` and Glorot & Bengio's paper), He with ReLU's
+            gain sqrt(2) (as ``kaiming_normal_(w)``).
         std: standard deviation for "normal".
         a: bound for "uniform".
         value: the constant for "constant".
@@ -151,7 +161,7 @@ def initialize(
     """
     check_module("model", model)
     scheme = check_choice("scheme", scheme, SCHEMES)
-    nonlinearity = check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
+    nonlinearity = _default_nonlinearity(scheme, nonlinearity)
     std = check_float("std", std, 0.0)
     a = check_float("a", a, 0.0)
     value = check_float("value", value)

@@ -399,3 +399,19 @@ def test_depth_signal_repr_is_short_and_rounded():
     assert isinstance(sig, DepthSignal) and sig.depth == 3
     assert repr(sig).startswith("DepthSignal(He normal, relu, 3 layers of 8, 1 nets")
     assert ck_init.DEPTH_ACTIVATIONS == ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
+
+
+def test_default_gains_follow_pytorch_xavier_gain_1_and_he_relu_gain():
+    import math
+
+    from torch import nn
+
+    from coursekit.init import expected_std, initialize
+
+    lin = nn.Linear(300, 100)
+    initialize(lin, "xavier_uniform", seed=3)
+    torch.manual_seed(3)
+    ref = nn.init.xavier_uniform_(torch.empty(100, 300))
+    assert torch.equal(lin.weight, ref)
+    assert expected_std("xavier_normal", 300, 100) == pytest.approx(math.sqrt(2 / 400))
+    assert expected_std("kaiming_normal", 300, 100) == pytest.approx(math.sqrt(2 / 300))
