@@ -9,7 +9,6 @@ from torch import nn
 
 from coursekit.layers import BatchNorm1d, Dropout, dropout_mask
 
-
 # ----------------------------------------------------------------------------- Dropout
 
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.9])
@@ -19,7 +18,7 @@ def test_dropout_matches_torch_dropout_with_the_same_seed(p):
     ours = Dropout(p)(x)
     torch.manual_seed(123)
     ref = nn.Dropout(p)(x)
-    torch.testing.assert_close(ours, ref)
+    assert torch.equal(ours, ref), "same seed, same mask, same rounding: the outputs should be identical"
 
 
 def test_dropout_gradient_matches_torch_dropout():
@@ -188,6 +187,24 @@ def test_batchnorm_without_running_stats_or_affine_matches_torch():
     torch.testing.assert_close(ours(x), ref(x))
 
 
+def test_batchnorm_repr_and_bias_flag_follow_torch():
+    import inspect
+
+    assert repr(BatchNorm1d(5)) == (
+        "BatchNorm1d(5, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)")
+    no_beta = BatchNorm1d(3, bias=False)
+    assert no_beta.bias is None and no_beta.weight is not None
+    x = torch.randn(6, 3)
+    torch.testing.assert_close(no_beta(x), nn.functional.batch_norm(x, None, None, training=True))
+    if "bias" in inspect.signature(nn.BatchNorm1d).parameters:  # PyTorch releases with the flag
+        assert repr(BatchNorm1d(5)) == repr(nn.BatchNorm1d(5))
+        ref = nn.BatchNorm1d(3, bias=False)
+        assert set(no_beta.state_dict()) == set(ref.state_dict())
+        torch.testing.assert_close(no_beta(x), ref(x))
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        BatchNorm1d(3, bias=None)
+
+
 def test_batchnorm_state_dict_moves_between_scratch_and_torch():
     ours, ref = _pair(5)
     for _ in range(3):
@@ -212,7 +229,7 @@ def test_batchnorm_in_a_network_trains_like_torch():
             nn.functional.cross_entropy(net(x), y).backward()
             opt.step()
     for (k, a), b in zip(net_ref.state_dict().items(), net_ours.state_dict().values()):
-        torch.testing.assert_close(a, b, msg=lambda m: f"{k}: {m}")
+        torch.testing.assert_close(a, b, msg=lambda m, k=k: f"{k}: {m}")
 
 
 def test_batchnorm_refuses_one_value_per_feature_in_training_like_torch():
@@ -316,7 +333,23 @@ def test_bn_statistics_trace_follows_the_momentum_recursion():
     assert tr["true_mean"] == 2.0 and tr["true_var"] == 9.0
 
 
-def test_bn_statistics_trace_matches_torch_batchnorm_and_a_population():
+def test_bn_statistics_trace_matches_batchnorm_modules_fed_the_same_batches():
+    from coursekit.layers import bn_statistics_trace
+
+    pop = torch.randn(300) * 2 + 1
+    tr = bn_statistics_trace(batch_size=6, momentum=0.3, steps=25, population=pop, seed=4)
+    g = torch.Generator().manual_seed(4)  # the same draws as the trace
+    draws = pop[torch.randint(0, pop.numel(), (25, 6), generator=g)]
+    ours, ref = BatchNorm1d(1, momentum=0.3), nn.BatchNorm1d(1, momentum=0.3)
+    for t in range(25):
+        ours(draws[t].unsqueeze(1)), ref(draws[t].unsqueeze(1))
+        assert tr["batch_mean"][t] == pytest.approx(draws[t].mean().item(), abs=1e-5)
+        for module in (ours, ref):
+            assert tr["running_mean"][t] == pytest.approx(module.running_mean.item(), rel=1e-4, abs=1e-5)
+            assert tr["running_var"][t] == pytest.approx(module.running_var.item(), rel=1e-4, abs=1e-5)
+
+
+def test_bn_statistics_trace_matches_a_population():
     from coursekit.layers import bn_statistics_trace
 
     pop = torch.linspace(-1.0, 5.0, 101)
