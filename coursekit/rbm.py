@@ -31,9 +31,7 @@ Two levels of code live here:
 """
 from __future__ import annotations
 
-import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
