@@ -8,6 +8,13 @@ Modules, one per concern (imported when used, so ``import coursekit`` stays ligh
 - ``coursekit.train``: ``fit``, ``evaluate``, ``History``
 - ``coursekit.plots``: one consistent plotting style
 - ``coursekit.notebook``: ``setup_notebook`` for the first cell of every notebook
+- ``coursekit.widgets``: thin ipywidgets wiring for the in-class demos
+- ``coursekit.diagnostics``: ``LayerStats`` hooks, gradient flow (notebooks 01, 02)
+- ``coursekit.surfaces``, ``coursekit.optim``: test surfaces, scratch optimizers (03)
+- ``coursekit.rbm``: RBM and DBN (05)
+- ``coursekit.layers``: scratch Dropout and BatchNorm1d (06, 07)
+- ``coursekit.recipes``: the fixes of the course as one recipe (08)
+- ``coursekit.exercises``: automatic checks for the exercises
 
 Start with ``notebooks/00_start_here.ipynb``.
 """
@@ -20,7 +27,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "data", "models", "init", "train", "plots", "notebook", "diagnostics", "widgets",
-    "surfaces", "optim", "rbm", "layers", "exercises",
+    "surfaces", "optim", "rbm", "layers", "exercises", "recipes",
 )
 
 __all__ = ["__version__", "setup_notebook", *_SUBMODULES]
