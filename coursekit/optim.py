@@ -30,7 +30,8 @@ update rule for one parameter tensor, in plain tensor arithmetic::
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -68,7 +69,7 @@ class ScratchOptimizer(torch.optim.Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure=None):  # noqa: D102 (documented in the class)
+    def step(self, closure=None):
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -105,7 +106,7 @@ class SGD(ScratchOptimizer):
         lr = check_float("lr", lr, 0.0, min_inclusive=False)
         super().__init__(params, dict(lr=lr))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         p -= group["lr"] * g
 
 
@@ -131,7 +132,7 @@ class Momentum(ScratchOptimizer):
         momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         if "b" not in state:
             state["b"] = g.clone()
         else:
@@ -163,7 +164,7 @@ class Nesterov(ScratchOptimizer):
         momentum = check_float("momentum", momentum, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         mu = group["momentum"]
         if "b" not in state:
             state["b"] = g.clone()
@@ -194,7 +195,7 @@ class Adagrad(ScratchOptimizer):
         eps = check_float("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, eps=eps))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         state["G"] = state.get("G", torch.zeros_like(p)) + g * g
         p -= group["lr"] * g / (state["G"].sqrt() + group["eps"])
 
@@ -223,7 +224,7 @@ class RMSProp(ScratchOptimizer):
         eps = check_float("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         a = group["alpha"]
         state["G"] = a * state.get("G", torch.zeros_like(p)) + (1 - a) * (g * g)
         p -= group["lr"] * g / (state["G"].sqrt() + group["eps"])
@@ -257,7 +258,7 @@ class Adam(ScratchOptimizer):
         eps = check_float("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
-    def update(self, p, g, state, group):  # noqa: D102
+    def update(self, p, g, state, group):
         b1, b2 = group["betas"]
         t = state["step"]
         state["m"] = b1 * state.get("m", torch.zeros_like(p)) + (1 - b1) * g

@@ -25,8 +25,9 @@ The surfaces (all in :data:`SURFACES`):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -567,8 +568,8 @@ def draw_trajectory(
     """The widget's figure: one optimizer's path on a surface (left) and its loss per step (right).
 
     A plain function: the notebook's widget only wires sliders to it, and a
-    static cell calls it with fixed values. Compute and draw take well under
-    150 ms for a few hundred steps (see ``benchmarks/bench_surfaces_widgets.py``).
+    static cell calls it with fixed values. Compute and draw take about 0.1 s
+    for 100 steps on one CPU thread (see ``benchmarks/bench_surfaces_widgets.py``).
 
     Args:
         surface: a name from :data:`SURFACES`.
@@ -592,8 +593,8 @@ def draw_trajectory(
     # Fixed margins instead of tight_layout, few ticks and a coarse contour grid:
     # text layout dominates the cost of a redraw, and the widget must answer fast.
     fig, (ax_p, ax_l) = plt.subplots(1, 2, figsize=(8.0, 3.4), gridspec_kw=dict(width_ratios=[1.2, 1]))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.28)
-    plot_trajectories(surf, [tr], ax=ax_p, legend=False, levels=15, grid=80, title=surf.title)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.28)
+    plot_trajectories(surf, [tr], ax=ax_p, legend=False, levels=15, grid=80, title="")
     t = np.arange(tr.steps + 1)
     if surf.min_value is not None:
         gap = np.maximum(tr.loss - surf.min_value, 1e-16)
@@ -604,9 +605,12 @@ def draw_trajectory(
         ax_l.set_ylabel("f")
     ax_p.locator_params(nbins=4)
     ax_l.locator_params(nbins=3)
+    ax_l.set_xlabel("step")
     end = tr.final
     status = "diverged" if tr.diverged else f"ends at ({end[0]:.2f}, {end[1]:.2f})"
-    ax_l.set_xlabel("step")
-    ax_l.set_title(f"{tr.label}, lr {lr:g}" + (f", momentum {momentum:g}" if tr.label in ("momentum", "nesterov")
-                                                else "") + f": {status}", fontsize=9)
+    mom = f", momentum {momentum:g}" if tr.label in ("momentum", "nesterov") else ""
+    # Titles as plain texts: Axes.set_title re-measures the tick labels on every draw.
+    ax_p.text(0.5, 1.03, surf.title, transform=ax_p.transAxes, ha="center", va="bottom", fontsize=9)
+    ax_l.text(0.5, 1.03, f"{tr.label}, lr {lr:g}{mom}: {status}", transform=ax_l.transAxes,
+              ha="center", va="bottom", fontsize=9)
     return fig

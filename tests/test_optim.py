@@ -141,7 +141,7 @@ def test_step_with_closure_returns_the_loss():
 
     loss = opt.step(closure)
     assert float(loss.detach()) == pytest.approx(4.0)
-    assert float(p) == pytest.approx(1.0)  # 2 - 0.25 * 4
+    assert float(p.detach()) == pytest.approx(1.0)  # 2 - 0.25 * 4
 
 
 def test_state_dict_round_trip_continues_identically():

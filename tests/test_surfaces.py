@@ -274,4 +274,4 @@ def test_widget_redraws_when_a_control_changes():
     calls = w.calls
     w.controls["optimizer"].value = "adam"
     assert w.calls == calls + 1
-    assert "adam" in w.last_figure.axes[1].get_title()
+    assert any("adam, lr" in txt.get_text() for txt in w.last_figure.axes[1].texts)
