@@ -233,7 +233,7 @@ class UnitInputTracker(Callback):
     Args:
         module: the module whose *input* is watched (an activation, typically).
         x, y: held-out inputs and labels the measurements are made on.
-        unit: which feature of the module's input.
+        unit: which feature of the module's input; None records every feature.
         every: record every this many steps, >= 1.
         percentiles: which percentiles, each in [0, 100].
         at_start: also record at step 0, before the first update. (A batch-norm
@@ -243,12 +243,13 @@ class UnitInputTracker(Callback):
     Attributes:
         steps: the steps recorded (0 first).
         accuracy: accuracy on ``(x, y)`` at each recorded step.
-        values: array (len(steps), len(percentiles)) of the unit's input percentiles.
+        values: array (len(steps), len(percentiles)) of the unit's input
+            percentiles; with ``unit=None``, (len(steps), features, len(percentiles)).
 
     Introduced in ``notebooks/07_batch_norm.ipynb``.
     """
 
-    def __init__(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: int = 0,
+    def __init__(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: int | None = 0,
                  every: int = 50, percentiles: tuple[float, ...] = (15, 50, 85),
                  at_start: bool = True) -> None:
         if not isinstance(module, nn.Module):
@@ -260,7 +261,7 @@ class UnitInputTracker(Callback):
                              f"got {x.shape[0]} and {y.shape[0]}")
         self.module = module
         self.x, self.y = x, y
-        self.unit = check_int("unit", unit, minimum=0)
+        self.unit = None if unit is None else check_int("unit", unit, minimum=0)
         self.every = check_int("every", every, minimum=1)
         self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0)
                                  for i, q in enumerate(percentiles))
@@ -271,7 +272,7 @@ class UnitInputTracker(Callback):
         self.at_start = at_start
         self.steps: list[int] = []
         self.accuracy: list[float] = []
-        self._values: list[list[float]] = []
+        self._values: list = []
         self._model: nn.Module | None = None
 
     @property
@@ -279,6 +280,10 @@ class UnitInputTracker(Callback):
         """The recorded percentiles as a NumPy array (steps x percentiles)."""
         import numpy as np
 
+        if self.unit is None:
+            if not self._values:
+                return np.zeros((0, 0, len(self.percentiles)))
+            return np.stack(self._values).astype(float)
         return np.asarray(self._values, dtype=float).reshape(len(self._values), len(self.percentiles))
 
     def on_fit_start(self, model: nn.Module) -> None:
@@ -309,11 +314,17 @@ class UnitInputTracker(Callback):
             model.train(was_training)
         if "x" not in captured:
             raise RuntimeError("the tracked module was not called during the forward pass")
-        z = captured["x"][:, self.unit].float().cpu()
+        z = captured["x"].reshape(captured["x"].shape[0], -1).float().cpu()
+        if self.unit is not None and self.unit >= z.shape[1]:
+            raise ValueError(f"unit must be < {z.shape[1]}, the number of features of the module's input; "
+                             f"got {self.unit}")
         q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
         self.steps.append(int(step))
         self.accuracy.append(float((out.argmax(1).cpu() == self.y.cpu()).float().mean()))
-        self._values.append(torch.quantile(z, q).tolist())
+        if self.unit is None:
+            self._values.append(torch.quantile(z, q, dim=0).T.numpy())   # features x percentiles
+        else:
+            self._values.append(torch.quantile(z[:, self.unit], q).tolist())
 
 
 # ------------------------------------------------------------------ widgets' draw functions
@@ -558,7 +569,7 @@ def draw_bn_tracking(
         ax.set_xlabel("step", fontsize=9)
         ax.set_title(f"{name}: mean |error| batch {batch_err:.2f}, running {run_err:.2f}", fontsize=9)
     axes[1].set_ylim(0, max(3 * tr["true_var"], 1.2))
-    axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(f"batch size {batch_size}, momentum {momentum:g} (errors over the last half of the steps)",
-                 fontsize=10)
+    axes[0].legend(fontsize=8, loc="upper right")  # a fixed place: "best" searches every point
+    fig.text(0.5, 0.98, f"batch size {batch_size}, momentum {momentum:g} (errors over the last half of the steps)",
+             ha="center", va="top", fontsize=10)
     return fig

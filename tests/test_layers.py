@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -296,6 +297,23 @@ def test_unit_input_tracker_records_percentiles_of_the_hooked_input():
     torch.testing.assert_close(torch.tensor(tracker.values[-1], dtype=torch.float32), expected)
     assert tracker.accuracy[-1] == pytest.approx(acc)
     assert (tracker.values[:, 0] <= tracker.values[:, 1]).all() and (tracker.values[:, 1] <= tracker.values[:, 2]).all()
+
+
+def test_unit_input_tracker_records_every_unit_when_unit_is_none():
+    from coursekit.layers import UnitInputTracker
+    from coursekit.models import mlp
+    from coursekit.train import fit
+
+    x, y = _tiny_data()
+    model = mlp([6, 8, 5, 2], activation="sigmoid", seed=0)
+    every = UnitInputTracker(model.act2, x, y, unit=None, every=3)
+    one = UnitInputTracker(model.act2, x, y, unit=4, every=3)
+    fit(model, (x, y), optimizer="sgd", lr=0.5, epochs=2, batch_size=10, progress=False, callbacks=[every, one])
+    assert every.values.shape == (3, 5, 3)
+    np.testing.assert_allclose(every.values[:, 4, :], one.values, rtol=1e-6)
+    with pytest.raises(ValueError, match="unit must be < 5"):
+        fit(model, (x, y), epochs=1, batch_size=10, progress=False,
+            callbacks=[UnitInputTracker(model.act2, x, y, unit=9)])
 
 
 def test_unit_input_tracker_can_skip_step_zero_and_rejects_bad_arguments():
