@@ -683,48 +683,48 @@ _register(Exercise(
 # =========================================================================== 03 optimizers
 
 
-def _momentum_step(theta, velocity, grad, lr, mu):
-    velocity = mu * velocity + grad
-    return theta - lr * velocity, velocity
+def _momentum_step(theta, b, grad, lr, mu):
+    b = mu * b + grad
+    return theta - lr * b, b
 
 
 _register(Exercise(
     name="momentum_step",
     notebook="03_optimizers.ipynb",
-    signature="def momentum_step(theta, velocity, grad, lr, mu):",
-    instructions=("One step of SGD with momentum in PyTorch's form: velocity = mu * velocity + grad, then "
-                  "theta = theta - lr * velocity. Return the new (theta, velocity)."),
+    signature="def momentum_step(theta, b, grad, lr, mu):",
+    instructions=("One step of SGD with momentum in PyTorch's form: the momentum buffer b sums the gradients, "
+                  "b = mu * b + grad, then theta = theta - lr * b. Return the new (theta, b)."),
     reference=_momentum_step,
     cases=(
-        Case("the first step, velocity = 0",
-             lambda: {"theta": _randn(51, 4), "velocity": torch.zeros(4, dtype=torch.float64),
+        Case("the first step, b = 0",
+             lambda: {"theta": _randn(51, 4), "b": torch.zeros(4, dtype=torch.float64),
                       "grad": _randn(52, 4), "lr": 0.1, "mu": 0.9}),
         Case("a later step, mu = 0.9",
-             lambda: {"theta": _randn(53, 5), "velocity": _randn(54, 5), "grad": _randn(55, 5), "lr": 0.05,
+             lambda: {"theta": _randn(53, 5), "b": _randn(54, 5), "grad": _randn(55, 5), "lr": 0.05,
                       "mu": 0.9}),
         Case("mu = 0: plain SGD",
-             lambda: {"theta": _randn(56, 3), "velocity": _randn(57, 3), "grad": _randn(58, 3), "lr": 0.1,
+             lambda: {"theta": _randn(56, 3), "b": _randn(57, 3), "grad": _randn(58, 3), "lr": 0.1,
                       "mu": 0.0}),
         Case("a 2-D weight matrix, mu = 0.5",
-             lambda: {"theta": _randn(59, 3, 4), "velocity": _randn(60, 3, 4), "grad": _randn(61, 3, 4),
+             lambda: {"theta": _randn(59, 3, 4), "b": _randn(60, 3, 4), "grad": _randn(61, 3, 4),
                       "lr": 0.2, "mu": 0.5}),
     ),
-    outputs=("theta", "velocity"),
+    outputs=("theta", "b"),
     mistakes=(
-        Mistake("this course uses PyTorch's form: the velocity sums gradients, velocity = mu * velocity + grad, "
-                "and the step is theta - lr * velocity (the velocity holds no lr).",
-                fn=lambda theta, v, g, lr, mu: (theta + (mu * v - lr * g), mu * v - lr * g)),
-        Mistake("step with the *new* velocity: first velocity = mu * velocity + grad, then theta - lr * velocity.",
-                fn=lambda theta, v, g, lr, mu: (theta - lr * v, mu * v + g)),
-        Mistake("no (1 - mu) factor: momentum adds the whole gradient, velocity = mu * velocity + grad "
+        Mistake("this course uses PyTorch's form, not the velocity form v = mu * v - lr * grad: the buffer sums "
+                "gradients, b = mu * b + grad, and the step is theta - lr * b (b holds no lr).",
+                fn=lambda theta, b, g, lr, mu: (theta + (mu * b - lr * g), mu * b - lr * g)),
+        Mistake("step with the *new* buffer: first b = mu * b + grad, then theta - lr * b.",
+                fn=lambda theta, b, g, lr, mu: (theta - lr * b, mu * b + g)),
+        Mistake("no (1 - mu) factor: momentum adds the whole gradient, b = mu * b + grad "
                 "(the (1 - beta) average is Adam's).",
-                fn=lambda theta, v, g, lr, mu: (theta - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g)),
-        Mistake("the new velocity keeps mu times the old one: velocity = mu * velocity + grad.",
-                fn=lambda theta, v, g, lr, mu: (theta - lr * g, g)),
-        Mistake("step against the gradient: theta - lr * velocity, not theta + lr * velocity.",
-                fn=lambda theta, v, g, lr, mu: (theta + lr * (mu * v + g), mu * v + g)),
+                fn=lambda theta, b, g, lr, mu: (theta - lr * (mu * b + (1 - mu) * g), mu * b + (1 - mu) * g)),
+        Mistake("the new buffer keeps mu times the old one: b = mu * b + grad.",
+                fn=lambda theta, b, g, lr, mu: (theta - lr * g, g)),
+        Mistake("step against the gradient: theta - lr * b, not theta + lr * b.",
+                fn=lambda theta, b, g, lr, mu: (theta + lr * (mu * b + g), mu * b + g)),
     ),
-    hint="velocity = mu * velocity + grad; theta = theta - lr * velocity; return (theta, velocity).",
+    hint="b = mu * b + grad; theta = theta - lr * b; return (theta, b).",
 ))
 
 
@@ -919,8 +919,8 @@ _register(Exercise(
     signature="def free_energy(v, W, a, b):",
     instructions=("Return the free energy of each row of v (shape (batch, n_visible)) under an RBM with weights "
                   "W (n_hidden, n_visible), visible bias a and hidden bias b: "
-                  "F(v) = -v @ a - sum_j softplus(b_j + (v @ W.T)_j), a tensor of shape (batch,). "
-                  "Use a form of log(1 + exp(x)) that cannot overflow."),
+                  "F(v) = -sum_i a_i v_i - sum_j log(1 + exp(b_j + sum_i W_ji v_i)), a tensor of shape (batch,). "
+                  "Compute log(1 + exp(x)) in a form that cannot overflow."),
     reference=_free_energy,
     cases=(
         Case("a batch of 4, a square W (5 hidden, 5 visible)", _rbm(84, 4, 5, 5)),
@@ -988,11 +988,11 @@ _register(Exercise(
     name="cd1_update",
     notebook="05_rbm_dbn_pretraining.ipynb",
     signature="def cd1_update(v0, h0, W, a, b, lr):",
-    instructions=("One CD-1 update. v0: a batch of data (batch, n_visible); h0: hidden states already sampled "
-                  "from p(h | v0); W: (n_hidden, n_visible). Compute ph0 = sigmoid(v0 @ W.T + b), the "
-                  "reconstruction v1 = sigmoid(h0 @ W + a) (probabilities) and ph1 = sigmoid(v1 @ W.T + b); then "
-                  "W += lr * (ph0.T @ v0 - ph1.T @ v1) / batch, a += lr * mean(v0 - v1), "
-                  "b += lr * mean(ph0 - ph1). Return the new (W, a, b)."),
+    instructions=("One CD-1 update, with no random numbers of its own. v0: a batch of data (batch, n_visible); "
+                  "h0: hidden states already sampled from p(h | v0); W: (n_hidden, n_visible). Positive "
+                  "statistics from the data and p(h = 1 | v0); the reconstruction v1 = p(v = 1 | h0), as "
+                  "probabilities; negative statistics from v1 and p(h = 1 | v1). Move W, a and b by "
+                  "lr * (positive - negative), averaged over the batch, and return the new (W, a, b)."),
     reference=_cd1_update,
     cases=(
         Case("one example, 3 visible, 2 hidden", _cd1(91, 1, 3, 2)),

@@ -129,16 +129,16 @@ def test_count_dead_units_matches_a_plain_loop():
 
 def test_momentum_step_matches_torch_sgd():
     for args in _cases("momentum_step"):
-        theta, velocity, grad, lr, mu = args.values()
+        theta, b, grad, lr, mu = args.values()
         p = torch.nn.Parameter(theta.clone())
         opt = torch.optim.SGD([p], lr=lr, momentum=mu)
         if mu > 0:
-            opt.state[p]["momentum_buffer"] = velocity.clone()
+            opt.state[p]["momentum_buffer"] = b.clone()
         p.grad = grad.clone()
         opt.step()
-        new_theta, new_velocity = _ref("momentum_step", args)
+        new_theta, new_b = _ref("momentum_step", args)
         torch.testing.assert_close(new_theta, p.detach())
-        torch.testing.assert_close(new_velocity, opt.state[p]["momentum_buffer"] if mu > 0 else grad)
+        torch.testing.assert_close(new_b, opt.state[p]["momentum_buffer"] if mu > 0 else grad)
 
 
 def test_adam_step_matches_torch_adam():
@@ -483,8 +483,8 @@ WRONG = [
     ("count_dead_units", lambda acts: int((acts == 0).any(dim=0).sum()), "not .any(dim=0)"),
     ("count_dead_units", lambda acts: (acts == 0).all(dim=0).float().mean().item(), "not their fraction"),
     # 03 optimizers
-    ("momentum_step", lambda th, v, g, lr, mu: (th + mu * v - lr * g, mu * v - lr * g), "PyTorch's form"),
-    ("momentum_step", lambda th, v, g, lr, mu: (th - lr * v, mu * v + g), "step with the *new* velocity"),
+    ("momentum_step", lambda th, v, g, lr, mu: (th + mu * v - lr * g, mu * v - lr * g), "not the velocity form"),
+    ("momentum_step", lambda th, v, g, lr, mu: (th - lr * v, mu * v + g), "step with the *new* buffer"),
     ("momentum_step", lambda th, v, g, lr, mu: (th - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g),
      "no (1 - mu) factor"),
     ("momentum_step", lambda th, v, g, lr, mu: (th + lr * (mu * v + g), mu * v + g), "step against the gradient"),

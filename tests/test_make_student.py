@@ -169,6 +169,16 @@ def test_outputs_of_exercise_and_check_cells_are_cleared_and_the_rest_kept(tmp_p
     assert any("cell 8" in w and "outside a check" in w for w in report.warnings)
 
 
+def test_a_method_with_the_exercises_name_is_not_a_use_of_it(tmp_path):
+    # notebook 05 asks for free_energy(v, W, a, b) and later calls rbm.free_energy(v): that cell's
+    # outputs come from coursekit, not from the learner's function, and stay.
+    method_call = new_code_cell("print(model.relu_grad(2), model.relu_grad_table)", execution_count=6,
+                                outputs=[new_output("stream", name="stdout", text="1 []\n")])
+    student, report = student_of(tmp_path, instructor_notebook([method_call]))
+    assert student.cells[-1].outputs == method_call.outputs and student.cells[-1].execution_count == 6
+    assert report.cleared == 2 and not report.warnings
+
+
 def test_a_notebook_without_exercises_is_copied_with_only_a_metadata_note(tmp_path):
     nb = instructor_notebook()
     nb.cells = [c for c in nb.cells if "relu_grad" not in c.source]
@@ -331,8 +341,31 @@ def test_the_course_notebooks_give_valid_student_editions(tmp_path):
     reports = ms.generate(sources, tmp_path / "student")
     for src, report in zip(sources, reports):
         student = nbformat.read(tmp_path / "student" / src.name, as_version=4)
+        instructor = nbformat.read(src, as_version=4)
         nbformat.validate(student)
-        text = json.dumps([c.source for c in student.cells])
-        assert ms.BEGIN not in text and ms.END not in text, src.name
+        code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
+        assert ms.BEGIN not in code and ms.END not in code, src.name  # (the note at the top names them)
+        outputs = json.dumps([c.get("outputs", []) for c in student.cells], ensure_ascii=False)
+        for line in _solution_lines(instructor):
+            assert line not in code and line not in outputs, f"{src.name}: solution line left: {line!r}"
         for name in report.exercises:
             assert name in EXERCISES, f"{src.name}: {name} has no checker in coursekit.exercises"
+        # every exercise's check cell is cleared, and no cell outside a check calls an exercise
+        checks = [c for c in student.cells if c.cell_type == "code" and "ck.exercises.check(" in c.source]
+        assert len(checks) == len(report.exercises), src.name
+        assert all(c.outputs == [] and c.execution_count is None for c in checks), src.name
+        assert not report.warnings, f"{src.name}: {report.warnings}"
+
+
+def _solution_lines(nb):
+    """The non-trivial lines between the markers of an instructor notebook."""
+    lines, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if line.strip() in (ms.BEGIN, ms.END):
+                inside = line.strip() == ms.BEGIN
+            elif inside and len(line.strip()) > 12:
+                lines.append(line.strip())
+    return lines

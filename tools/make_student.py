@@ -249,7 +249,8 @@ def make_student_notebook(nb, source_label: str, link: str | None = None, shown:
                             "Run All stops there (put the solution inside a function)")
 
     cleared = 0
-    uses = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+    # A use is the bare name; ``rbm.free_energy(...)`` is a method of the same name, not the exercise.
+    uses = re.compile(r"(?<![.\w])(" + "|".join(map(re.escape, names)) + r")\b") if names else None
     first_exercise = min(exercise_cells) if exercise_cells else None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
