@@ -1143,9 +1143,9 @@ def _verify_dropout(args: dict[str, Any], got: Any, rerun: Callable[[], Any]) ->
 
 
 _register(Exercise(
-    name="dropout",
+    name="dropout_forward",
     notebook="06_dropout.ipynb",
-    signature="def dropout(x, p, training, generator=None):",
+    signature="def dropout_forward(x, p, training, generator=None):",
     instructions=("Inverted dropout in both modes. training=True: drop each entry with probability p, using "
                   "torch.rand(x.shape, generator=generator) for the random numbers, and scale the kept ones by "
                   "1 / (1 - p) (zeros if p = 1). training=False: return x unchanged."),

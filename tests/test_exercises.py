@@ -245,13 +245,13 @@ def test_inverted_dropout_matches_elementwise_definition_and_keeps_the_mean():
 
 def test_dropout_reference_behaves_like_torch_dropout():
     x = torch.rand(300, 400, dtype=torch.float64) + 0.5
-    ours = EXERCISES["dropout"].reference(x, 0.25, True, torch.Generator().manual_seed(3))
+    ours = EXERCISES["dropout_forward"].reference(x, 0.25, True, torch.Generator().manual_seed(3))
     theirs = F.dropout(x, 0.25, training=True)
     for out in (ours, theirs):
         kept = out != 0
         assert abs(float((~kept).double().mean()) - 0.25) < 0.01
         torch.testing.assert_close(out[kept], x[kept] / 0.75)
-    torch.testing.assert_close(EXERCISES["dropout"].reference(x, 0.25, False), F.dropout(x, 0.25, training=False))
+    torch.testing.assert_close(EXERCISES["dropout_forward"].reference(x, 0.25, False), F.dropout(x, 0.25, training=False))
 
 
 def test_batchnorm_forward_train_matches_torch_batchnorm1d():
@@ -317,7 +317,7 @@ CORRECT_ALTERNATIVES = [
     ("cd1_update", lambda v0, h0, W, a, b, lr: tuple(
         p + lr * d for p, d in zip((W, a, b), _cd1_stats(v0, h0, W, a, b)))),
     ("inverted_dropout", lambda x, p, mask: torch.where(mask.bool(), x / max(1 - p, 1e-300), torch.zeros_like(x))),
-    ("dropout", _dropout_with_bernoulli),
+    ("dropout_forward", _dropout_with_bernoulli),
     ("batchnorm_forward_train", lambda x, g, b, eps=1e-5: F.batch_norm(x, None, None, g, b, training=True, eps=eps)),
     ("update_running_stats", lambda rm, rv, x, m=0.1: (torch.lerp(rm, x.mean(0), m), torch.lerp(rv, x.var(0), m))),
 ]
@@ -518,10 +518,10 @@ WRONG = [
     ("inverted_dropout", lambda x, p, mask: x * mask / p, "not by p"),
     ("inverted_dropout", lambda x, p, mask: x * mask / (1 - p), "with p = 1 every unit is dropped"),
     ("inverted_dropout", lambda x, p, mask: x * (1 - mask) / (1 - p), "mask is 1.0 for the units to keep"),
-    ("dropout", _dropout_unscaled, "missing 1/(1 - p) scale"),
-    ("dropout", _dropout_eval_scaled, "in eval mode"),
-    ("dropout", _dropout_keep_prob_p, "probability of *dropping*"),
-    ("dropout", _dropout_global_rng, "draw the random numbers from the generator"),
+    ("dropout_forward", _dropout_unscaled, "missing 1/(1 - p) scale"),
+    ("dropout_forward", _dropout_eval_scaled, "in eval mode"),
+    ("dropout_forward", _dropout_keep_prob_p, "probability of *dropping*"),
+    ("dropout_forward", _dropout_global_rng, "draw the random numbers from the generator"),
     # 07 batch norm
     ("batchnorm_forward_train", _bn_unbiased, "*biased* batch variance"),
     ("batchnorm_forward_train", _bn_std_plus_eps, "eps goes inside the square root"),
@@ -629,8 +629,8 @@ def test_check_leaves_the_global_random_state_alone():
     random.seed(5)
     np.random.seed(5)
     torch.manual_seed(5)
-    check("dropout", _dropout_global_rng, quiet=True)  # draws from the global generator
-    check("dropout", EXERCISES["dropout"].reference, quiet=True)
+    check("dropout_forward", _dropout_global_rng, quiet=True)  # draws from the global generator
+    check("dropout_forward", EXERCISES["dropout_forward"].reference, quiet=True)
     after = (random.random(), float(np.random.rand()), float(torch.rand(1)))
     random.seed(5)
     np.random.seed(5)
