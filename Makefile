@@ -67,6 +67,8 @@ student: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
+	$(BIN)/python benchmarks/bench_widgets.py
+	$(BIN)/python benchmarks/bench_rbm.py
 
 clean:
 	rm -rf $(VENV) student artifacts .pytest_cache

@@ -569,7 +569,7 @@ def draw_trajectory(
 
     A plain function: the notebook's widget only wires sliders to it, and a
     static cell calls it with fixed values. Compute and draw take about 0.1 s
-    for 100 steps on one CPU thread (see ``benchmarks/bench_surfaces_widgets.py``).
+    for 100 steps on one CPU thread (see ``benchmarks/bench_widgets.py``).
 
     Args:
         surface: a name from :data:`SURFACES`.
