@@ -108,7 +108,7 @@ def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **
         # default bbox_inches="tight" costs a second layout pass (~80 ms here),
         # half of a redraw's budget. The draw functions lay their figures out.
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=fig.dpi)
+        fig.savefig(buf, format="png", dpi=fig.dpi, pil_kwargs={"compress_level": 1})
         plt.close(fig)
         with out:
             out.clear_output(wait=True)
