@@ -118,15 +118,22 @@ class StatsTable(list):
             return fmt.format(value)
         return str(value)
 
+    #: left-align columns whose values are text (names read best that way)
+    LEFT_ALIGN_TEXT = False
+
     def __str__(self) -> str:
         if not self:
             return "(empty table)"
         cols = self.columns()
         cells = [[self._fmt(c, row.get(c)) for c in cols] for row in self]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-        lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-        lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
-        return "\n".join(lines)
+        left = [self.LEFT_ALIGN_TEXT and isinstance(self[0].get(c), str) for c in cols]
+
+        def line(values: list[str]) -> str:
+            text = "  ".join(v.ljust(w) if lft else v.rjust(w) for v, w, lft in zip(values, widths, left))
+            return text.rstrip() if self.LEFT_ALIGN_TEXT else text
+
+        return "\n".join([line(cols)] + [line(r) for r in cells])
 
     def __repr__(self) -> str:
         return self.__str__()

@@ -348,19 +348,7 @@ class RecipeTable(StatsTable):
     """
 
     FORMATS = {"val_acc": "{:.3f}", "change": "{:+.3f}", "grad_ratio": "{:.2f}", "init_loss": "{:.3g}"}
-
-    def __str__(self) -> str:
-        if not self:
-            return "(empty table)"
-        cols = self.columns()
-        cells = [[self._fmt(c, row.get(c)) for c in cols] for row in self]
-        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-        text = [isinstance(self[0].get(c), str) for c in cols]  # text columns read best left-aligned
-
-        def line(values: Sequence[str]) -> str:
-            return "  ".join(v.ljust(w) if t else v.rjust(w) for v, w, t in zip(values, widths, text)).rstrip()
-
-        return "\n".join([line(cols)] + [line(r) for r in cells])
+    LEFT_ALIGN_TEXT = True
 
 
 def table(
