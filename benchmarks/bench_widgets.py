@@ -51,7 +51,7 @@ def widgets():
          {"surface": ["beale", "rosenbrock"], "optimizer": ["momentum", "adam"], "steps": (10, 150, 10)},
          "optimizer", ["momentum", "adam"]),
         ("04 signal through depth", lambda depth, activation, scheme: ck.init.plot_signal_through_depth(
-            depth, activation, scheme, gradients=False),
+            depth, activation, scheme, gradients=False, nets=4),
          {"depth": (2, 50), "activation": ["tanh", "relu"], "scheme": ["xavier_normal", "kaiming_normal"]},
          "depth", [30, 40]),
         ("06 dropout network", lambda p, sample: ck.layers.draw_dropout_network(p, sample=sample),

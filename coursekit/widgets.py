@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 __all__ = ["interactive_figure", "control"]
 
-_LIVE_STYLE = {"axes.grid": False}
+_LIVE_STYLE = {"axes.grid": False, "axes.titley": 1.0}
 
 
 def control(name: str, spec: Any):
@@ -100,8 +100,9 @@ def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **
     def redraw(*_: Any) -> None:
         values = {name: w.value for name, w in widgets.items()}
         start = time.perf_counter()
-        # Grid lines are the most expensive decoration (~30 ms a redraw here):
-        # live figures go without them; the static twin in the notebook keeps them.
+        # Live figures skip the two costliest layout extras (~30 ms and ~10-20 ms a
+        # redraw here): grid lines, and titles dodging tick labels; the static
+        # twin in the notebook keeps both.
         with matplotlib.rc_context(_LIVE_STYLE):
             fig = draw(**values)
         # Render the PNG ourselves, at the figure's size: the inline backend's
