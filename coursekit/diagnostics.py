@@ -662,25 +662,25 @@ def plot_gradient_flow(
     *,
     seed: int = 0,
     result: dict | None = None,
+    fig=None,
 ):
     """Draw :func:`gradient_flow`: weight-gradient norm per layer (log scale) and activation histograms.
 
     The widget of ``notebooks/01_vanishing_gradients.ipynb`` calls this with the
     slider values; the notebook also calls it once with fixed values for a
     static figure. Pass ``result`` (what :func:`gradient_flow` returned) to draw
-    without recomputing.
+    without recomputing, and ``fig`` (a Figure this function returned before)
+    to redraw into it, as the widget does (see :func:`coursekit.plots.panels`).
 
     Returns:
         The matplotlib Figure.
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
-    import matplotlib.pyplot as plt
-
-    from .plots import plot_grad_norms, plot_layer_histograms
+    from .plots import panels, plot_grad_norms, plot_layer_histograms
 
     r = result if result is not None else gradient_flow(depth, activation, init, weight_scale, seed=seed)
-    fig, (ax_g, ax_h) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (ax_g, ax_h) = panels(2, (9, 3.2), fig=fig)
     plot_grad_norms({r["activation"]: dict(zip(r["weights"], r["weight_grad_norm"]))}, ax=ax_g,
                     title="weight-gradient norm per layer")
     act = r["activation"]
@@ -741,21 +741,22 @@ def activation_profile(
 
 def plot_activation_profile(
     activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
-    *, seed: int = 0,
+    *, seed: int = 0, fig=None,
 ):
     """Draw :func:`activation_profile`: f and f' on the left, dead and saturated % per layer on the right.
+
+    Pass ``fig`` (a Figure this function returned before) to redraw into it, as
+    the widget does (see :func:`coursekit.plots.panels`).
 
     Returns:
         The matplotlib Figure.
 
     Introduced in ``notebooks/02_relu.ipynb``.
     """
-    import matplotlib.pyplot as plt
-
-    from .plots import color
+    from .plots import color, panels
 
     r = activation_profile(activation, depth, init, weight_scale, seed=seed)
-    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (ax_f, ax_d) = panels(2, (9, 3.2), fig=fig)
     c = color(r["activation"])
     ax_f.plot(r["x"], r["f"], color=c, lw=2, label="f(x)")
     ax_f.plot(r["x"], r["df"], color=c, lw=1.5, ls="--", label="f'(x) (autograd)")

@@ -693,6 +693,7 @@ def plot_signal_through_depth(
     seed: int = 0,
     layers: Sequence[int] | None = None,
     gradients: bool = True,
+    fig=None,
 ):
     """One setting in one figure: std per layer (forward and backward) and per-layer histograms.
 
@@ -706,21 +707,21 @@ def plot_signal_through_depth(
         depth, activation, scheme, std, width, n, nets, seed: see :func:`signal_through_depth`.
         layers: layers shown in the histograms (default five evenly spaced).
         gradients: add a third panel with the gradients' histograms.
+        fig: a Figure this function returned before, to redraw into (what the
+            widget does; see :func:`coursekit.plots.panels`); default a new one.
 
     Returns:
         The matplotlib Figure (two or three panels).
 
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
-    import matplotlib.pyplot as plt
-
-    from .plots import color
+    from .plots import color, panels
 
     if not isinstance(gradients, bool):
         raise TypeError(f"gradients must be True or False; got {gradients!r}")
     sig = signal_through_depth(depth, activation, scheme, width, n, seed, nets=nets, std=std)
-    panels = 3 if gradients else 2
-    fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.2))
+    n_panels = 3 if gradients else 2
+    fig, axes = panels(n_panels, (4 * n_panels, 3.2), fig=fig)
     ax = axes[0]
     c = color(sig.scheme)
     steps = np.arange(sig.depth + 1)

@@ -344,6 +344,7 @@ def draw_dropout_network(
     sweep: dict | None = None,
     sizes: tuple[int, ...] = (6, 10, 10, 10, 4),
     sample: int = 0,
+    fig=None,
 ):
     """Which units one dropout mask removes from a small network, beside a sweep's curves.
 
@@ -359,17 +360,18 @@ def draw_dropout_network(
             must be one of its keys (rounded to 3 decimals).
         sizes: units per layer, input first; at least 3 layers, each 1-30 units.
         sample: seed of the mask, so a class can ask for "another mask".
+        fig: a Figure this function returned before, to redraw into (what the
+            widget does; see :func:`coursekit.plots.panels`); default a new one.
 
     Returns:
         The matplotlib Figure.
 
     Introduced in ``notebooks/06_dropout.ipynb``.
     """
-    import matplotlib.pyplot as plt
     import numpy as np
     from matplotlib.collections import LineCollection
 
-    from .plots import color
+    from .plots import color, panels
     from .train import History
 
     p = check_float("p", p, 0.0, 1.0)
@@ -401,10 +403,9 @@ def draw_dropout_network(
     # Fixed margins instead of tight_layout, and few artists (one scatter per kind of unit):
     # the widget redraws in well under 150 ms.
     ncols = 2 if run is not None else 1
-    fig = plt.figure(figsize=(4.4 * ncols + (0.4 if run is not None else 0), 3.3))
-    axes = fig.subplots(1, ncols, squeeze=False)
+    fig, axes = panels(ncols, (4.4 * ncols + (0.4 if run is not None else 0), 3.3), fig=fig)
     fig.subplots_adjust(left=0.03 if run is None else 0.02, right=0.97, bottom=0.15, top=0.9, wspace=0.22)
-    ax = axes[0, 0]
+    ax = axes[0]
     segs = []
     for i in range(len(sizes) - 1):
         a = pos[i][masks[i]]
@@ -436,7 +437,7 @@ def draw_dropout_network(
     if run is not None:
         from matplotlib.ticker import FuncFormatter, NullLocator
 
-        ax2 = axes[0, 1]
+        ax2 = axes[1]
         for key, h in sweep.items():
             if h is not run:
                 ax2.plot(h.epoch, h.val_loss, color="0.8", lw=0.8)
@@ -530,6 +531,7 @@ def draw_bn_tracking(
     steps: int = 200,
     population: torch.Tensor | None = None,
     seed: int = 0,
+    fig=None,
 ):
     """Batch statistics and running statistics of a BatchNorm against the true ones.
 
@@ -542,21 +544,21 @@ def draw_bn_tracking(
     Args:
         batch_size, momentum, steps, population, seed: as in :func:`bn_statistics_trace`
             (without ``population``: N(2, 3^2)).
+        fig: a Figure this function returned before, to redraw into (what the
+            widget does; see :func:`coursekit.plots.panels`); default a new one.
 
     Returns:
         The matplotlib Figure.
 
     Introduced in ``notebooks/07_batch_norm.ipynb``.
     """
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    from .plots import color
+    from .plots import color, panels
 
     tr = bn_statistics_trace(batch_size, momentum, steps, population=population, seed=seed)
     tail = slice(len(tr["step"]) // 2, None)
-    fig = plt.figure(figsize=(8.4, 3.2))
-    axes = fig.subplots(1, 2)
+    fig, axes = panels(2, (8.4, 3.2), fig=fig)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.2)  # no tight_layout: faster
     for ax, key, name in ((axes[0], "mean", "mean"), (axes[1], "var", "variance")):
         true = tr[f"true_{key}"]

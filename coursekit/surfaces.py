@@ -564,6 +564,7 @@ def draw_trajectory(
     momentum: float = 0.9,
     steps: int = 100,
     start: Sequence[float] | None = None,
+    fig=None,
 ):
     """The widget's figure: one optimizer's path on a surface (left) and its loss per step (right).
 
@@ -578,21 +579,21 @@ def draw_trajectory(
         momentum: used by "momentum" and "nesterov".
         steps: optimizer steps, >= 1.
         start: starting point (default: the surface's).
+        fig: a Figure this function returned before, to redraw into (what the
+            widget does; see :func:`coursekit.plots.panels`); default a new one.
 
     Returns:
         The matplotlib Figure.
 
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
-    import matplotlib.pyplot as plt
-
-    from .plots import color
+    from .plots import color, panels
 
     surf = get(surface)
     tr = trajectory(surf, optimizer, start, steps, lr=lr, momentum=momentum)
     # Fixed margins instead of tight_layout, few ticks and a coarse contour grid:
     # text layout dominates the cost of a redraw, and the widget must answer fast.
-    fig, (ax_p, ax_l) = plt.subplots(1, 2, figsize=(8.0, 3.4), gridspec_kw=dict(width_ratios=[1.2, 1]))
+    fig, (ax_p, ax_l) = panels(2, (8.0, 3.4), fig=fig, width_ratios=[1.2, 1])
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.28)
     plot_trajectories(surf, [tr], ax=ax_p, legend=False, levels=15, grid=80, title="")
     t = np.arange(tr.steps + 1)
