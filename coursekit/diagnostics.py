@@ -766,7 +766,9 @@ def plot_activation_profile(
     idx = np.arange(1, len(r["layers"]) + 1)
     dead = np.nan_to_num(r["dead"], nan=0.0) * 100
     sat = np.nan_to_num(r["saturated"], nan=0.0) * 100
-    ax_d.bar(idx - 0.2, dead, width=0.4, color="#555555", label="dead (never > 0 on the batch)")
+    # "never > 0" means dead only for ReLU: LeakyReLU, ELU and GELU still pass a gradient below 0
+    never = "dead (never > 0 on the batch)" if r["activation"] == "relu" else "never > 0 (still has a gradient)"
+    ax_d.bar(idx - 0.2, dead, width=0.4, color="#555555", label=never)
     ax_d.bar(idx + 0.2, sat, width=0.4, color=c, label="saturated (sigmoid, tanh)")
     ax_d.set(xlabel="hidden layer (input side first)", ylabel="% of the layer", ylim=(0, 105),
              title=f"{r['depth']} layers at init, one digits batch",

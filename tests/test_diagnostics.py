@@ -340,6 +340,11 @@ def test_activation_profile_and_figures():
     fig = plot_activation_profile("tanh", depth=3)
     assert len(fig.axes) == 2
     plt.close(fig)
+    # "never > 0" is called dead only for ReLU: a LeakyReLU unit below 0 still passes a gradient
+    labels = {act: [t.get_text() for t in plot_activation_profile(act, depth=3).axes[1].get_legend().texts][0]
+              for act in ("relu", "leaky_relu")}
+    plt.close("all")
+    assert labels["relu"].startswith("dead") and "still has a gradient" in labels["leaky_relu"]
     fig = plot_gradient_flow(4, "sigmoid")
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
     plt.close(fig)
