@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab lab-instructor test test-fast test-notebooks browser-test student execute benchmark clean help
+.PHONY: lab lab-instructor test test-fast test-notebooks browser-test lint student execute benchmark clean help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab"
@@ -28,6 +28,7 @@ help:
 	@echo "make test-fast      unit tests only"
 	@echo "make test-notebooks nbval on every notebook only"
 	@echo "make browser-test   JupyterLab in Chromium, widgets driven by a test"
+	@echo "make lint           ruff over the package, tests, tools and benchmarks"
 	@echo "make execute NB=notebooks/01_vanishing_gradients.ipynb   re-execute a notebook in place"
 	@echo "make student        generate the student editions into student/"
 	@echo "make benchmark      run the speed benchmarks"
@@ -55,6 +56,11 @@ test-fast: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks $(PYTEST_ARGS)
+
+# ruff comes with the dev extra; the rules are fixed in pyproject.toml
+lint: $(STAMP)
+	@test -x $(BIN)/ruff || $(BIN)/python -m pip install --quiet "ruff>=0.4"
+	$(BIN)/ruff check coursekit tests tools benchmarks
 
 browser-test: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser $(PYTEST_ARGS)

@@ -341,7 +341,7 @@ def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
             f"{name} is not available: " + "; ".join(problems) + ".\n"
             f"Place these four files in {folder} by hand (from any MNIST mirror) and call again:\n  "
             + "\n  ".join(spec["md5"])
-            + f"\nOr set COURSEKIT_DATA / pass root= to use another folder."
+            + "\nOr set COURSEKIT_DATA / pass root= to use another folder."
         )
     return paths
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import socket
 import struct
 import urllib.error
 
@@ -12,7 +11,6 @@ import pytest
 import torch
 
 from coursekit import data as D
-
 
 # ------------------------------------------------------------------ digits
 

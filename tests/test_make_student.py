@@ -300,8 +300,9 @@ def _run_cells(cells, namespace):
 
 
 def test_a_student_editions_check_fails_until_the_exercise_is_filled_in(tmp_path, capsys):
-    import coursekit as ck
     import torch
+
+    import coursekit as ck
 
     student, _ = student_of(tmp_path, instructor_notebook())
     exercise = next(c for c in student.cells if "def relu_grad" in c.source)

@@ -41,7 +41,7 @@ def test_compare_histories_uses_labels_and_course_colours(history):
     other = History(epoch=[1, 2], val_acc=[0.2, 0.3], label="sigmoid")
     fig = plots.compare_histories([history, other])
     lines = fig.axes[0].lines
-    assert [l.get_label() for l in lines] == ["relu", "sigmoid"]
+    assert [line.get_label() for line in lines] == ["relu", "sigmoid"]
     assert lines[0].get_color() == plots.COLORS["relu"] and lines[1].get_color() == plots.COLORS["sigmoid"]
     plt.close(fig)
     with pytest.raises(ValueError, match="unknown metric"):

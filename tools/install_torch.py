@@ -61,7 +61,7 @@ def pip_find_links() -> list[str]:
     env = os.environ.get("PIP_FIND_LINKS")
     if env:
         links.extend(env.split())
-    return [l.removeprefix("file://") for l in links if not l.startswith(("http://", "https://"))]
+    return [link.removeprefix("file://") for link in links if not link.startswith(("http://", "https://"))]
 
 
 def local_cpu_wheel() -> str | None:
