@@ -682,7 +682,7 @@ def plot_gradient_flow(
     r = result if result is not None else gradient_flow(depth, activation, init, weight_scale, seed=seed)
     fig, (ax_g, ax_h) = panels(2, (9, 3.2), fig=fig)
     plot_grad_norms({r["activation"]: dict(zip(r["weights"], r["weight_grad_norm"]))}, ax=ax_g,
-                    title="weight-gradient norm per layer")
+                    title="weight-gradient norm per layer", legend=False)  # the suptitle names the run
     act = r["activation"]
     rng = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(act)
     plot_layer_histograms(dict(zip(r["layers"], r["act_values"])), ax=ax_h, value_range=rng,

@@ -303,7 +303,7 @@ def _layer_axes(ax, figsize):
 
 def plot_grad_norms(
     norms, ax=None, title: str | None = "gradient norm per layer", logy: bool = True,
-    ylabel: str = "gradient norm",
+    ylabel: str = "gradient norm", legend: bool = True,
 ):
     """Gradient norm per layer, input side on the left, on a log scale.
 
@@ -316,6 +316,8 @@ def plot_grad_norms(
         title: axis title.
         logy: logarithmic y axis (the point of the picture: orders of magnitude).
         ylabel: y-axis label.
+        legend: name the runs in a legend (when they have labels); a single run
+            whose title already names it can do without (and redraws faster).
 
     Returns:
         The matplotlib Figure.
@@ -358,7 +360,7 @@ def plot_grad_norms(
     ax.set(xlabel="layer (input side first)", ylabel=ylabel)
     if title:
         ax.set_title(title)
-    if len(runs) > 1 or next(iter(runs)):
+    if legend and (len(runs) > 1 or next(iter(runs))):
         ax.legend(fontsize=8)
     if own:
         fig.tight_layout()

@@ -29,6 +29,9 @@ def test_grad_norms_several_runs_share_an_axis_with_technique_colours():
     assert len(ax.lines) == 2 and ax.lines[1].get_color() == color("relu")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["sigmoid", "relu"]
     plt.close(fig)
+    fig = plot_grad_norms({"sigmoid": {"fc1": 1e-6, "out": 1.0}}, legend=False)
+    assert fig.axes[0].get_legend() is None and fig.axes[0].lines[0].get_color() == color("sigmoid")
+    plt.close(fig)
 
 
 def test_layer_histograms_integrate_to_one_per_layer():
