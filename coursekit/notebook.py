@@ -48,7 +48,10 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
 
     Prints one line (unless ``quiet``), e.g.
     ``coursekit 0.1.0 | seed 0 | 1 thread | device cpu``; returns nothing, so the
-    cell shows that line once.
+    cell shows that line once. "device" is where new models live and so where
+    :func:`coursekit.train.fit` trains them: the CPU, also on a machine with a
+    GPU, so that every machine prints the same numbers (move a model with
+    ``model.to("cuda")`` or pass ``fit(..., device="cuda")`` to use one).
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
@@ -67,9 +70,8 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     warnings.filterwarnings("ignore", message="IProgress not found")
     _matplotlib_defaults(dpi)
     from . import __version__
-    from .train import pick_device
-
-    device = pick_device().type
+    # Where new models live, so where fit trains them: the CPU unless you set a default device.
+    device = torch.empty(()).device.type
     line = f"coursekit {__version__} | seed {seed} | {threads} thread{'s' if threads > 1 else ''} | device {device}"
     if not quiet:
         print(line)

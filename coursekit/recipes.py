@@ -305,7 +305,9 @@ def run(
         lrs: learning rate per optimizer (see :func:`build`).
         grad_examples: how many of the first training examples form the batch
             on which the gradients at initialization are measured.
-        device: passed to ``fit`` (default: CUDA when available).
+        device: where to train, passed to ``fit`` (default: where the new
+            model is built, the CPU unless you set a default device; so every
+            machine gives the same numbers).
 
     Returns:
         A :class:`RecipeRun`.
@@ -313,7 +315,7 @@ def run(
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
     from .data import Dataset
-    from .train import fit, pick_device
+    from .train import _model_device, fit, pick_device
 
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a coursekit Dataset (ck.data.load(...)); got {type(data).__name__}")
@@ -328,7 +330,7 @@ def run(
     r = check_recipe(recipe)
     sizes = [data.n_features, *hidden, data.n_classes]
     model, fit_kwargs = build(r, sizes, seed=seed, lrs=lrs)
-    dev = pick_device(device)
+    dev = pick_device(device) if device is not None else _model_device(model)
     model.to(dev)
     label = label or describe(r)
     x0, y0 = data.x_train[:grad_examples], data.y_train[:grad_examples]

@@ -103,8 +103,18 @@ class Callback:
         pass
 
 
+def _model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's first parameter (or buffer) lives; the default device for an empty model."""
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return torch.empty(()).device
+
+
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` if given, else CUDA when available, else the CPU.
+
+    The best device of this machine, for your own code (``model.to(pick_device())``);
+    :func:`fit` does not use it by default: it trains where the model is.
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
@@ -286,7 +296,8 @@ def fit(
 
     Each epoch: ``model.train()``, shuffled minibatches (seeded by ``seed``), one
     optimizer step per batch; then ``model.eval()`` and the validation loss and
-    accuracy without gradients. The model is moved to ``device``.
+    accuracy without gradients. Training runs where the model is, unless
+    ``device`` says otherwise.
 
     Args:
         model: the network (``nn.Module``) to train in place.
@@ -302,7 +313,11 @@ def fit(
             "bce" (probabilities), "mse", or a callable ``(output, target) -> loss``.
         seed: seed of the minibatch order (the model's initial weights are set
             where it is built: see :func:`coursekit.models.mlp`'s ``seed``).
-        device: "cpu", "cuda", ...; default CUDA when present, else the CPU.
+        device: "cpu", "cuda", ...: move the model there and train there (the
+            model stays there afterwards: give it inputs on that device, e.g.
+            ``x.to("cuda")``). Default: where the model's parameters already
+            are, so a new model trains on the CPU even when a GPU is present,
+            and the notebooks' numbers are the same on every machine.
         callbacks: :class:`Callback` objects notified during training.
         progress: show a ``tqdm.auto`` bar over epochs.
         live_plot: redraw the loss curves in place after every epoch (in Jupyter).
@@ -331,7 +346,7 @@ def fit(
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
     loss_fn, kind = _loss_fn(loss)
-    dev = pick_device(device)
+    dev = pick_device(device) if device is not None else _model_device(model)
     model.to(dev)
     if isinstance(optimizer, torch.optim.Optimizer):
         opt = optimizer

@@ -104,6 +104,29 @@ def test_make_optimizer_names():
         make_optimizer("sgd", p, 0.0)
 
 
+def test_fit_trains_where_the_model_is_even_when_cuda_is_available(digits, monkeypatch):
+    # A GPU machine must print the notebooks' CPU numbers, and a learner's next cell,
+    # model(data.x_val), must still work: fit does not move a model on its own.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 10))
+    fit(model, digits, epochs=1, progress=False)
+    assert next(model.parameters()).device.type == "cpu"
+    assert model(digits.x_val[:3]).shape == (3, 10)
+    assert pick_device().type == "cuda"  # the helper still names the best device for your own code
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fit_on_cuda_when_asked_matches_the_cpu(digits):
+    runs = {}
+    for dev in ("cpu", "cuda"):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+        runs[dev] = fit(model, digits, epochs=3, progress=False, device=dev)
+        assert next(model.parameters()).device.type == dev  # asked for: moved there, and stays
+        assert evaluate(model, digits.x_val, digits.y_val)[1] == pytest.approx(runs[dev].final_val_acc)
+    assert runs["cuda"].final_val_acc == pytest.approx(runs["cpu"].final_val_acc, abs=0.02)
+
+
 def test_pick_device_defaults_and_validates():
     assert pick_device("cpu").type == "cpu"
     assert pick_device().type in ("cpu", "cuda")
