@@ -12,9 +12,10 @@ ipywidgets), the test
 2. opens the notebook and runs *Run → Run All Cells* from JupyterLab's menu bar,
    then waits until every code cell has run and the kernel is idle;
 3. checks that no cell shows an error, that every widget cell renders a slider
-   or a drop-down, moves the first slider with the keyboard (ArrowRight on the
-   focused handle) and picks another option of the first drop-down, and checks
-   after each move that the figure beneath changes (its PNG data differ);
+   or a drop-down, moves the first slider three times with the keyboard (arrow
+   keys on the focused handle: one step, back, and again) and picks another
+   option of the first drop-down, and checks after each move that the figure
+   beneath changes (its PNG data differ);
 4. prints, for the record (never asserted), how long each action took to show a
    new figure in the page (kernel round trip included), and saves a screenshot
    of each widget after the interaction in
