@@ -52,12 +52,12 @@ def panels(ncols: int, figsize: tuple[float, float], *, fig=None, width_ratios: 
     The draw functions behind the course's widgets start with this. A widget
     passes back the figure of its previous redraw, and that figure's axes are
     emptied instead of being built anew. The picture is the same as on a new
-    figure, but building the axes and their tick marks makes up about half of
-    a redraw's time on a small CPU.
+    figure, and the redraw takes about a quarter less time on a small CPU
+    (``benchmarks/bench_widgets.py`` measures both ways side by side).
 
     Emptying removes every line, patch, collection, container (bars), text,
-    image and legend, the
-    titles and axis labels, and the figure's own texts and suptitle. It also
+    image and legend, the titles and axis labels, and the figure's own texts
+    and suptitle. It also
     resets both scales to linear (which brings back the default tick locators
     and formatters), the colour cycle and autoscaling. What a draw function
     sets on the axes themselves (spines, tick parameters) stays, so a draw
@@ -88,9 +88,12 @@ def panels(ncols: int, figsize: tuple[float, float], *, fig=None, width_ratios: 
         if len(width_ratios) != ncols or not all(w > 0 for w in width_ratios):
             raise ValueError(f"width_ratios must be {ncols} positive numbers; got {width_ratios!r}")
     gridspec_kw = {"width_ratios": width_ratios} if width_ratios is not None else {}
+
+    def lay_out(f):
+        return f, list(f.subplots(1, ncols, squeeze=False, gridspec_kw=gridspec_kw)[0])
+
     if fig is None:
-        fig = plt.figure(figsize=figsize)
-        return fig, list(fig.subplots(1, ncols, squeeze=False, gridspec_kw=gridspec_kw)[0])
+        return lay_out(plt.figure(figsize=figsize))
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure from an earlier call, or None; got {type(fig).__name__}")
     axes = fig.axes
@@ -101,7 +104,7 @@ def panels(ncols: int, figsize: tuple[float, float], *, fig=None, width_ratios: 
         fig.set_size_inches(figsize)
     if not same:
         fig.clear()
-        return fig, list(fig.subplots(1, ncols, squeeze=False, gridspec_kw=gridspec_kw)[0])
+        return lay_out(fig)
     for artist in list(fig.texts):
         artist.remove()
     if getattr(fig, "_suptitle", None) is not None:
