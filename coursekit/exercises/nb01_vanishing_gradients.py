@@ -1,0 +1,95 @@
+"""Exercises of ``notebooks/01_vanishing_gradients.ipynb``: sigmoid_derivative, chain_gradient.
+
+SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
+exercise (signature, instructions, reference, seeded cases, known mistakes with
+their hints); a new exercise for this notebook is one more such entry.
+"""
+from __future__ import annotations
+
+import torch
+
+from .engine import Case, Exercise, Mistake, _randn, _register, _t
+
+# =========================================================================== 01 vanishing gradients
+
+
+def _sigmoid_derivative(z):
+    s = torch.sigmoid(z)
+    return s * (1 - s)
+
+
+_register(Exercise(
+    name="sigmoid_derivative",
+    notebook="01_vanishing_gradients.ipynb",
+    signature="def sigmoid_derivative(z: torch.Tensor) -> torch.Tensor:",
+    instructions=("Return the derivative of the sigmoid at every entry of z, "
+                  "sigma'(z) = sigma(z) * (1 - sigma(z)), as a tensor of z's shape. "
+                  "It must stay finite for very large |z| (think about which formula you use)."),
+    reference=_sigmoid_derivative,
+    cases=(
+        Case("z = 0, where the derivative is largest", lambda: {"z": _t([0.0])}),
+        Case("a random vector", lambda: {"z": _randn(11, 7, scale=3.0)}),
+        Case("a 2-D batch", lambda: {"z": _randn(12, 4, 5, scale=2.0)}),
+        Case("saturated units, z = ±10 and ±30", lambda: {"z": _t([-30.0, -10.0, 10.0, 30.0])}),
+        Case("z = -100 in float32, where exp(-z) overflows",
+             lambda: {"z": torch.tensor([-100.0, -50.0, 0.5, 100.0], dtype=torch.float32)}),
+    ),
+    mistakes=(
+        Mistake("s * (1 - s) needs s = sigmoid(z) first: s = torch.sigmoid(z), then s * (1 - s).",
+                fn=lambda z: z * (1 - z)),
+        Mistake("that is sigmoid(z) itself; its derivative is sigmoid(z) * (1 - sigmoid(z)).",
+                fn=lambda z: torch.sigmoid(z)),
+        Mistake("1 - s**2 is tanh's derivative; sigmoid's is s * (1 - s).",
+                fn=lambda z: 1 - torch.sigmoid(z) ** 2),
+        Mistake("both factors use s = sigmoid(z): s * (1 - s), not s * (1 - z).",
+                fn=lambda z: torch.sigmoid(z) * (1 - z)),
+        Mistake("d/dz 1/(1 + e^-z) = e^-z / (1 + e^-z)**2: the denominator is squared.",
+                fn=lambda z: torch.exp(-z) / (1 + torch.exp(-z))),
+        Mistake("exp(-z) overflows for very negative z (e^100 is inf in float32), and inf/inf gives nan: "
+                "compute s = torch.sigmoid(z) (which is safe) and return s * (1 - s).",
+                fn=lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2),
+    ),
+    hint="sigma'(z) = sigma(z) * (1 - sigma(z)); its largest value is 0.25, at z = 0.",
+))
+
+
+def _chain_gradient(w, z):
+    s = torch.sigmoid(z)
+    return torch.prod(w * s * (1 - s))
+
+
+_register(Exercise(
+    name="chain_gradient",
+    notebook="01_vanishing_gradients.ipynb",
+    signature="def chain_gradient(w: torch.Tensor, z: torch.Tensor) -> torch.Tensor:",
+    instructions=("A chain of one-unit sigmoid layers, h_l = sigmoid(w[l] * h_{l-1}), has pre-activations "
+                  "z[l] = w[l] * h_{l-1}. Return d h_L / d h_0, the product over all layers of "
+                  "w[l] * sigma'(z[l]), as a single number (a 0-dim tensor)."),
+    reference=_chain_gradient,
+    cases=(
+        Case("one layer", lambda: {"w": _t([2.0]), "z": _t([0.5])}),
+        Case("5 layers at z = 0 with w = 1: the bound 0.25**5", lambda: {"w": torch.ones(5, dtype=torch.float64),
+                                                                          "z": torch.zeros(5, dtype=torch.float64)}),
+        Case("10 layers, random w and z", lambda: {"w": _randn(21, 10, scale=1.5), "z": _randn(22, 10)}),
+        Case("30 layers: a very small product", lambda: {"w": torch.ones(30, dtype=torch.float64),
+                                                         "z": _randn(23, 30, scale=0.5)}),
+        Case("3 layers with w = 8: large weights can make it grow", lambda: {"w": torch.full((3,), 8.0, dtype=torch.float64),
+                                                                            "z": torch.zeros(3, dtype=torch.float64)}),
+    ),
+    outputs=("gradient",),
+    mistakes=(
+        Mistake("the chain rule multiplies the layers' factors (torch.prod), it doesn't add them.",
+                fn=lambda w, z: torch.sum(w * _sigmoid_derivative(z))),
+        Mistake("each layer contributes w[l] * sigma'(z[l]): you left out the weights.",
+                fn=lambda w, z: torch.prod(_sigmoid_derivative(z))),
+        Mistake("use the derivative sigma'(z) = sigma(z) * (1 - sigma(z)), not sigma(z) itself.",
+                fn=lambda w, z: torch.prod(w * torch.sigmoid(z))),
+        Mistake("multiply the factors of all layers, not only the last one.",
+                fn=lambda w, z: w[-1] * _sigmoid_derivative(z[-1])),
+        Mistake("0.25**L is only the upper bound (reached at z = 0 with w = 1); use the actual w and z.",
+                fn=lambda w, z: torch.tensor(0.25 ** len(z), dtype=torch.float64)),
+    ),
+    hint="d h_L / d h_0 = prod over l of w[l] * sigma'(z[l]) (the chain rule, one factor per layer).",
+    rtol=1e-6,
+    atol=0.0,
+))

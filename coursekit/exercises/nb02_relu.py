@@ -1,0 +1,94 @@
+"""Exercises of ``notebooks/02_relu.ipynb``: relu_grad, count_dead_units.
+
+SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
+exercise (signature, instructions, reference, seeded cases, known mistakes with
+their hints); a new exercise for this notebook is one more such entry.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from .engine import Case, Exercise, Mistake, _rand, _randn, _register, _t
+
+# =========================================================================== 02 ReLU
+
+
+def _relu_grad(z):
+    return (z > 0).to(z.dtype)
+
+
+_register(Exercise(
+    name="relu_grad",
+    notebook="02_relu.ipynb",
+    signature="def relu_grad(z: torch.Tensor) -> torch.Tensor:",
+    instructions=("Return the derivative of ReLU(z) = max(0, z) at every entry of z: 1.0 where z > 0, "
+                  "0.0 elsewhere (at exactly z = 0 PyTorch uses 0), as a tensor of z's shape."),
+    reference=_relu_grad,
+    cases=(
+        Case("z = [-2, -0.5, 0, 0.5, 2], zero included", lambda: {"z": _t([-2.0, -0.5, 0.0, 0.5, 2.0])}),
+        Case("a random 2-D batch", lambda: {"z": _randn(31, 6, 5)}),
+        Case("all negative", lambda: {"z": -_rand(32, 8) - 0.1}),
+        Case("exact zeros in a batch", lambda: {"z": torch.relu(_randn(33, 4, 6)) * (_rand(34, 4, 6) < 0.5)}),
+    ),
+    mistakes=(
+        Mistake("that is ReLU itself, max(0, z); its derivative is 1 where z > 0 and 0 elsewhere.",
+                fn=lambda z: torch.relu(z)),
+        Mistake("at exactly z = 0 PyTorch's ReLU has derivative 0: use z > 0, not z >= 0.",
+                fn=lambda z: (z >= 0).to(z.dtype)),
+        Mistake("negative inputs have derivative 0, not -1 (that is torch.sign).",
+                fn=lambda z: torch.sign(z)),
+        Mistake("that is LeakyReLU's derivative (0.01 for z < 0); ReLU's is exactly 0 there.",
+                fn=lambda z: torch.where(z > 0, 1.0, 0.01).to(z.dtype)),
+        Mistake("reversed: the derivative is 1 where z > 0 and 0 where z < 0.",
+                fn=lambda z: (z < 0).to(z.dtype)),
+    ),
+    hint="ReLU passes positive inputs through unchanged (slope 1) and flattens the rest (slope 0).",
+))
+
+
+def _count_dead_units(acts):
+    return int((acts == 0).all(dim=0).sum())
+
+
+def _acts_with_dead(seed: int, n: int, units: int, dead: Sequence[int]) -> torch.Tensor:
+    acts = torch.relu(_randn(seed, n, units) + 0.3)
+    acts[:, list(dead)] = 0.0
+    return acts
+
+
+_register(Exercise(
+    name="count_dead_units",
+    notebook="02_relu.ipynb",
+    signature="def count_dead_units(acts: torch.Tensor) -> int:",
+    instructions=("acts holds ReLU activations of shape (n_examples, n_units): one row per example, one column "
+                  "per unit. A unit is dead if it outputs 0 for every example. Return how many units are dead, "
+                  "as an int."),
+    reference=_count_dead_units,
+    cases=(
+        Case("4 examples, 5 units, 2 of them dead", lambda: {"acts": _t([[0.0, 1.0, 0.0, 0.0, 2.0],
+                                                                          [0.0, 0.0, 0.0, 3.0, 0.0],
+                                                                          [0.0, 0.5, 0.0, 0.0, 0.0],
+                                                                          [0.0, 0.0, 0.0, 1.0, 1.0]])}),
+        Case("32 examples, 20 units, 3 dead", lambda: {"acts": _acts_with_dead(41, 32, 20, [2, 7, 19])}),
+        Case("no dead unit", lambda: {"acts": torch.relu(_randn(42, 16, 10)) + 0.01}),
+        Case("every unit dead", lambda: {"acts": torch.zeros(8, 6, dtype=torch.float64)}),
+        Case("a single example", lambda: {"acts": _t([[0.0, 1.5, 0.0, 0.2]])}),
+    ),
+    outputs=("dead units",),
+    mistakes=(
+        Mistake("you counted zero entries; a unit (a column) is dead only if it is zero for every example: "
+                "(acts == 0).all(dim=0).sum().",
+                fn=lambda acts: int((acts == 0).sum())),
+        Mistake("each column is a unit and each row an example: reduce over the examples, dim=0.",
+                fn=lambda acts: int((acts == 0).all(dim=1).sum())),
+        Mistake("a unit is dead only if it is zero for *every* example: use .all(dim=0), not .any(dim=0).",
+                fn=lambda acts: int((acts == 0).any(dim=0).sum())),
+        Mistake("return the number of dead units (an int), not their fraction.",
+                fn=lambda acts: float((acts == 0).all(dim=0).double().mean())),
+        Mistake("you counted the live units; count the ones that never fire.",
+                fn=lambda acts: int((acts != 0).any(dim=0).sum())),
+    ),
+    hint="a unit is a column of acts; it is dead when the whole column is zero.",
+))

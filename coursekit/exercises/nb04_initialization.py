@@ -1,0 +1,91 @@
+"""Exercises of ``notebooks/04_initialization.ipynb``: xavier_uniform_bound, he_normal_std.
+
+SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
+exercise (signature, instructions, reference, seeded cases, known mistakes with
+their hints); a new exercise for this notebook is one more such entry.
+"""
+from __future__ import annotations
+
+import math
+
+from .engine import Case, Exercise, Mistake, _register
+
+# =========================================================================== 04 initialization
+
+
+def _xavier_uniform_bound(fan_in, fan_out, gain=1.0):
+    return gain * math.sqrt(6.0 / (fan_in + fan_out))
+
+
+_register(Exercise(
+    name="xavier_uniform_bound",
+    notebook="04_initialization.ipynb",
+    signature="def xavier_uniform_bound(fan_in: int, fan_out: int, gain: float = 1.0) -> float:",
+    instructions=("Return the bound a of Xavier (Glorot) uniform initialization, W ~ U(-a, a), chosen so that "
+                  "Var(W) = gain**2 * 2 / (fan_in + fan_out); a uniform U(-a, a) has variance a**2 / 3. "
+                  "This is the bound torch.nn.init.xavier_uniform_ uses."),
+    reference=_xavier_uniform_bound,
+    cases=(
+        Case("fan_in 784, fan_out 256", lambda: {"fan_in": 784, "fan_out": 256, "gain": 1.0}),
+        Case("a square 256 x 256 layer", lambda: {"fan_in": 256, "fan_out": 256, "gain": 1.0}),
+        Case("one input, one output", lambda: {"fan_in": 1, "fan_out": 1, "gain": 1.0}),
+        Case("fan_in 10, fan_out 1000", lambda: {"fan_in": 10, "fan_out": 1000, "gain": 1.0}),
+        Case("tanh's gain 5/3, fan_in 64, fan_out 32", lambda: {"fan_in": 64, "fan_out": 32, "gain": 5.0 / 3.0}),
+    ),
+    outputs=("bound",),
+    mistakes=(
+        Mistake("Xavier uses both fans, so forward and backward signals keep their size: 6 / (fan_in + fan_out).",
+                fn=lambda fi, fo, g=1.0: g * math.sqrt(6.0 / fi)),
+        Mistake("that is the *std* of Xavier's normal init; the uniform bound is sqrt(3) times bigger: "
+                "sqrt(6 / (fan_in + fan_out)).",
+                fn=lambda fi, fo, g=1.0: g * math.sqrt(2.0 / (fi + fo))),
+        Mistake("take the square root: a = gain * sqrt(6 / (fan_in + fan_out)).",
+                fn=lambda fi, fo, g=1.0: g * 6.0 / (fi + fo)),
+        Mistake("multiply by the gain (5/3 for tanh, sqrt(2) for ReLU): a = gain * sqrt(6 / (fan_in + fan_out)).",
+                fn=lambda fi, fo, g=1.0: math.sqrt(6.0 / (fi + fo))),
+        Mistake("the gain multiplies the bound, outside the square root: gain * sqrt(6 / (fan_in + fan_out)).",
+                fn=lambda fi, fo, g=1.0: math.sqrt(6.0 * g / (fi + fo))),
+        Mistake("that is the old 'standard' bound 1/sqrt(fan_in) that Glorot & Bengio replaced.",
+                fn=lambda fi, fo, g=1.0: g / math.sqrt(fi)),
+    ),
+    hint="solve a**2 / 3 = gain**2 * 2 / (fan_in + fan_out) for a.",
+))
+
+
+def _he_normal_std(fan_in, negative_slope=0.0):
+    return math.sqrt(2.0 / ((1.0 + negative_slope ** 2) * fan_in))
+
+
+_register(Exercise(
+    name="he_normal_std",
+    notebook="04_initialization.ipynb",
+    signature="def he_normal_std(fan_in: int, negative_slope: float = 0.0) -> float:",
+    instructions=("Return the std of He (Kaiming) normal initialization for a (leaky) ReLU layer: "
+                  "std = gain / sqrt(fan_in) with gain**2 = 2 / (1 + negative_slope**2) "
+                  "(negative_slope = 0 for ReLU), as torch.nn.init.kaiming_normal_ uses."),
+    reference=_he_normal_std,
+    cases=(
+        Case("fan_in 784, ReLU", lambda: {"fan_in": 784, "negative_slope": 0.0}),
+        Case("fan_in 1", lambda: {"fan_in": 1, "negative_slope": 0.0}),
+        Case("fan_in 64", lambda: {"fan_in": 64, "negative_slope": 0.0}),
+        Case("LeakyReLU with slope 0.2, fan_in 100", lambda: {"fan_in": 100, "negative_slope": 0.2}),
+        Case("slope 1 (a linear layer), fan_in 50", lambda: {"fan_in": 50, "negative_slope": 1.0}),
+    ),
+    outputs=("std",),
+    mistakes=(
+        Mistake("ReLU zeroes half of its input and halves the signal's second moment; He doubles the variance "
+                "to make up for it: std = sqrt(2 / fan_in), not sqrt(1 / fan_in).",
+                fn=lambda fi, a=0.0: math.sqrt(1.0 / fi)),
+        Mistake("2 / fan_in is the variance; return the std, its square root.",
+                fn=lambda fi, a=0.0: 2.0 / ((1.0 + a ** 2) * fi)),
+        Mistake("sqrt(6 / fan_in) is He's *uniform* bound (sqrt(3) times the std); return the normal std.",
+                fn=lambda fi, a=0.0: math.sqrt(6.0 / ((1.0 + a ** 2) * fi))),
+        Mistake("take the square root of the whole fraction: sqrt(2 / fan_in), not sqrt(2) / fan_in.",
+                fn=lambda fi, a=0.0: math.sqrt(2.0 / (1.0 + a ** 2)) / fi),
+        Mistake("with a leaky slope the gain shrinks: gain**2 = 2 / (1 + negative_slope**2).",
+                fn=lambda fi, a=0.0: math.sqrt(2.0 / fi)),
+        Mistake("square the slope: gain**2 = 2 / (1 + negative_slope**2).",
+                fn=lambda fi, a=0.0: math.sqrt(2.0 / ((1.0 + a) * fi))),
+    ),
+    hint="Var(W) = gain**2 / fan_in keeps the signal's size through a (leaky) ReLU layer; return its sqrt.",
+))
