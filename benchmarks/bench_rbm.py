@@ -5,7 +5,10 @@ features for digit classification"): the 1,797 digits plus four copies shifted
 by one pixel (8,985 images), min-max scaled to [0, 1], an 80/20 split with
 random_state=0; 100 hidden units, learning rate 0.06, batch 10, 10 epochs,
 persistent CD. Both sides run the same algorithm (PCD-1, no momentum, no weight
-decay, visible biases starting at 0, no shuffling) on one CPU thread.
+decay, visible biases starting at 0, no shuffling) on one CPU thread. On the
+coursekit side the time is that of ``RBM.fit``, whose inner loop is
+``coursekit.rbm_fast.FastCD`` (``tests/test_rbm_fast.py`` proves it equal to the
+readable ``RBM.cd_gradient`` update).
 
 Prints, per batch size, the median wall time of each side over ``--repeats``
 alternating runs, their ratio (coursekit / scikit-learn: below 1 means coursekit

@@ -18,16 +18,8 @@ factorise into independent logistic units::
 Summing ``h`` out gives the free energy ``F(v) = -a.v - sum_j softplus(b_j + W_j . v)``
 with ``p(v) = exp(-F(v)) / Z``.
 
-Two levels of code live here:
-
-- readable reference methods (:meth:`RBM.cd_gradient`, :meth:`RBM.gibbs_step`,
-  :meth:`RBM.log_likelihood` by enumeration) that the notebook and the tests
-  read and check against brute force and autograd;
-- a fast training loop (:meth:`RBM.fit`) that does the same arithmetic with
-  few PyTorch operations per minibatch: biases folded into one augmented
-  weight matrix, preallocated buffers written in place, random numbers drawn
-  in blocks, no ``.item()`` inside the loop. A test checks that one step of the
-  fast loop equals the reference update.
+Everything here is written to be read beside the notebook, and checked by
+``tests/test_rbm.py`` against brute-force enumeration and autograd.
 """
 from __future__ import annotations
 
@@ -41,6 +33,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._checks import check_float, check_int
+from .models import mlp
+from .rbm_fast import FastCD, draw_noise
 
 __all__ = [
     "RBM", "DBN", "RBMHistory", "all_binary_states", "draw_rbm_graph", "sklearn_example_data",
@@ -117,29 +111,6 @@ def _check_units(name: str, x, n_units: int, *, binary: bool = False, what: str 
             f"binarize it first, e.g. (x > 0.5).float(), or sample it with torch.bernoulli(x)"
         )
     return x
-
-
-def _draw_noise(generator: torch.Generator | None, steps: int, k: int, n_hidden: int, n_visible: int,
-                batch: int, sample_visible: bool, device: torch.device, dtype: torch.dtype
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The random numbers of ``steps`` CD-k / PCD-k updates, drawn in two calls.
-
-    Returns ``uh`` of shape ``(steps, k, n_hidden + 1, batch)``: uniforms for the
-    hidden samples (``h = u < p``), stored transposed with an extra last row of
-    -1 so that comparing it with a probability column that ends in 1 yields the
-    constant 1 of the augmented bias row; and ``lv`` of shape
-    ``(steps, k, n_visible, batch)``: logits of uniforms for the visible samples
-    (``u < sigmoid(x)`` is the same event as ``logit(u) < x``, so the visible
-    sample needs no sigmoid), or None when visible units are not sampled.
-    The fast loop and :meth:`RBM.cd_gradient` both draw through this function,
-    which is what lets a test compare them number for number.
-    """
-    uh = torch.rand(steps, k, n_hidden + 1, batch, generator=generator, device=device, dtype=dtype)
-    uh[:, :, n_hidden].fill_(-1.0)
-    lv = None
-    if sample_visible:
-        lv = torch.rand(steps, k, n_visible, batch, generator=generator, device=device, dtype=dtype).logit_()
-    return uh, lv
 
 
 # --------------------------------------------------------------------------- history
@@ -478,9 +449,9 @@ class RBM(nn.Module):
         ``p(h | v)`` of the batch; the model term is replaced by the statistics
         after ``k`` Gibbs steps, started from the data (CD-k) or, when ``chain``
         is given, from the persistent chains' hidden states (PCD-k, Tieleman 2008).
-        Averaged over the batch. The random numbers are drawn exactly as the fast
-        loop of :meth:`fit` draws them, so one ``fit`` step can be compared to
-        ``params + lr * gradient`` number for number.
+        Averaged over the batch. The random numbers are drawn exactly as the
+        training loop of :meth:`fit` draws them, so a ``fit`` step can be compared
+        to ``params + lr * gradient`` number for number.
 
         Args:
             v: a batch of visible rows in [0, 1], shape ``(n, n_visible)``.
@@ -507,8 +478,10 @@ class RBM(nn.Module):
                 raise ValueError(f"chain must have one row per example of v ({v.shape[0]}); got {chain.shape[0]}")
         n = v.shape[0]
         w, a, b = self.weight.detach(), self.visible_bias.detach(), self.hidden_bias.detach()
-        uh, lv = _draw_noise(generator, 1, k, self.n_hidden, self.n_visible, n, sample_visible,
-                             v.device, v.dtype)
+        # uniforms for the hidden samples (h = 1 where u < p) and logits of uniforms for the visible
+        # ones (v = 1 where logit(u) < pre-activation: the same event as u < sigmoid(pre-activation))
+        uh, lv = draw_noise(generator, 1, k, self.n_hidden, self.n_visible, n, sample_visible,
+                            v.device, v.dtype)
         u_h = [uh[0, j, :self.n_hidden].T for j in range(k)]  # (n, n_hidden) uniforms per Gibbs step
         with torch.no_grad():
             h_data = torch.sigmoid(F.linear(v, w, b))  # positive phase: p(h | data)
@@ -560,7 +533,10 @@ class RBM(nn.Module):
             theta    = theta + velocity
 
         with the weight decay applied to ``W`` only, never to the biases (the
-        guide's advice). The gradient estimate is :meth:`cd_gradient`'s.
+        guide's advice). The gradient estimate is :meth:`cd_gradient`'s; the loop
+        that applies it lives in :mod:`coursekit.rbm_fast`, the same arithmetic
+        preallocated and in place, proven equal to these formulas by
+        ``tests/test_rbm_fast.py``.
 
         Args:
             x: training rows in [0, 1], shape ``(n, n_visible)``; greyscale values
@@ -640,7 +616,7 @@ class RBM(nn.Module):
         start_time = time.perf_counter()
         momenta = [initial_momentum if (initial_momentum is not None and ep < momentum_switch) else momentum
                    for ep in range(epochs)]
-        state = _FastCD(self, batch_size, k, persistent, sample_visible, any(mu > 0 for mu in momenta))
+        state = FastCD(self, batch_size, k, persistent, sample_visible, any(mu > 0 for mu in momenta))
         x_aug = state.augment(x)
         try:
             for ep in range(epochs):
@@ -656,7 +632,7 @@ class RBM(nn.Module):
             state.write_back()
             history.wall_time = time.perf_counter() - start_time
         if persistent:
-            self.persistent_chain = state.chain[: self.n_hidden].T.clone()
+            self.persistent_chain = state.persistent_chain()
         return history
 
     def _monitor(self, history: RBMHistory, epoch: int, x_mon: torch.Tensor, x_val: torch.Tensor | None,
@@ -677,115 +653,6 @@ class RBM(nn.Module):
         history.free_energy_train.append(values[2])
         if x_val is not None:
             history.free_energy_val.append(values[3])
-
-
-class _FastCD:
-    """The training loop of :meth:`RBM.fit`, with as few PyTorch calls per update as possible.
-
-    Folding the biases into one augmented matrix::
-
-        Wa = [[W, b],      shape (n_hidden + 1, n_visible + 1)
-              [a, 0]]
-
-    turns "pre-activation = W v + b" into one matrix product with ``[v, 1]``
-    and "update W, a and b" into two ``addmm_`` calls: the outer products of
-    ``[h, 1]`` with ``[v, 1]`` carry the bias gradients in their last row and
-    column. Hidden and visible states are kept transposed (units x batch) in
-    preallocated buffers whose last row is constant 1, so every product writes
-    straight into a contiguous buffer and nothing is allocated per update.
-    One update is 9 calls: 3 products, 2 sigmoids, 2 in-place comparisons that
-    sample, 2 ``addmm_`` for the update (plus 1-2 with momentum / weight decay).
-    """
-
-    def __init__(self, rbm: RBM, batch: int, k: int, persistent: bool, sample_visible: bool,
-                 use_momentum: bool) -> None:
-        self.rbm, self.bs, self.k = rbm, batch, k
-        self.persistent, self.sample_visible = persistent, sample_visible
-        nh, nv = rbm.n_hidden, rbm.n_visible
-        self.nh, self.nv = nh, nv
-        dev, dt = rbm.device, rbm.weight.dtype
-        self.dev, self.dt = dev, dt
-        with torch.no_grad():
-            wa = torch.zeros(nh + 1, nv + 1, device=dev, dtype=dt)
-            wa[:nh, :nv] = rbm.weight
-            wa[:nh, nv] = rbm.hidden_bias
-            wa[nh, :nv] = rbm.visible_bias
-        self.wa = wa
-        self.w_h = wa[:nh]            # (nh, nv+1): hidden pre-activations from [v; 1]
-        self.w_vt = wa[:, :nv].T      # (nv, nh+1): visible pre-activations from [h; 1]
-        self.w_only = wa[:nh, :nv]    # the part that gets weight decay
-        self.h_pos = torch.ones(nh + 1, batch, device=dev, dtype=dt)
-        self.h_neg = torch.ones(nh + 1, batch, device=dev, dtype=dt)
-        self.v_neg = torch.ones(nv + 1, batch, device=dev, dtype=dt)
-        self.chain = torch.zeros(nh + 1, batch, device=dev, dtype=dt)  # PCD starts from h = 0, as scikit-learn
-        self.chain[nh] = 1.0
-        self.vel = torch.zeros_like(wa) if use_momentum else None
-        self.vel_w = self.vel[:nh, :nv] if use_momentum else None
-        # random numbers are drawn for this many updates at a time (about 4 MB)
-        self.chunk = max(1, (1 << 20) // (k * (nh + nv + 2) * batch))
-
-    def write_back(self) -> None:
-        rbm, nh, nv = self.rbm, self.nh, self.nv
-        with torch.no_grad():
-            rbm.weight.copy_(self.wa[:nh, :nv])
-            rbm.hidden_bias.copy_(self.wa[:nh, nv])
-            rbm.visible_bias.copy_(self.wa[nh, :nv])
-
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
-        """``[x, 1]``: the data with the constant column that multiplies the hidden biases."""
-        return torch.cat([x, torch.ones(x.shape[0], 1, device=x.device, dtype=x.dtype)], 1)
-
-    def epoch(self, x_aug: torch.Tensor, gen: torch.Generator, lr: float, mom: float, wd: float,
-              shuffle: bool) -> None:
-        n, bs, k, nh, nv = x_aug.shape[0], self.bs, self.k, self.nh, self.nv
-        nb = -(-n // bs)
-        order = torch.randperm(n, generator=gen, device=self.dev) if shuffle else torch.arange(n, device=self.dev)
-        if nb * bs > n:  # top up the last batch from the start of the order
-            order = order.repeat(-(-nb * bs // n))[: nb * bs]
-        xa = x_aug[order].view(nb, bs, nv + 1)  # one gather per epoch
-        rows, cols = xa.unbind(0), xa.transpose(1, 2).unbind(0)
-        c = lr / bs
-        w_h, w_vt, wa = self.w_h, self.w_vt, self.wa
-        h_pos, h_neg, v_neg = self.h_pos, self.h_neg, self.v_neg
-        h_pos_h, h_neg_h, v_neg_v, v_neg_rows = h_pos[:nh], h_neg[:nh], v_neg[:nv], v_neg.T
-        chain, persistent, sample_v = self.chain, self.persistent, self.sample_visible
-        vel, vel_w, w_only = self.vel, self.vel_w, self.w_only
-        use_mom = vel is not None
-        decay = lr * wd
-        for s0 in range(0, nb, self.chunk):
-            m = min(self.chunk, nb - s0)
-            uh, lv = _draw_noise(gen, m, k, nh, nv, bs, sample_v, self.dev, self.dt)
-            u_it = iter(uh.view(m * k, nh + 1, bs).unbind(0))
-            l_it = iter(lv.view(m * k, nv, bs).unbind(0)) if sample_v else None
-            for t in range(s0, s0 + m):
-                xt = cols[t]
-                torch.mm(w_h, xt, out=h_pos_h)
-                h_pos_h.sigmoid_()
-                if not persistent:
-                    chain = next(u_it).lt_(h_pos)
-                for j in range(k):
-                    torch.mm(w_vt, chain, out=v_neg_v)
-                    if sample_v:
-                        v_neg_v.gt_(next(l_it))
-                    else:
-                        v_neg_v.sigmoid_()
-                    torch.mm(w_h, v_neg, out=h_neg_h)
-                    h_neg_h.sigmoid_()
-                    if persistent or j < k - 1:
-                        chain = next(u_it).lt_(h_neg)
-                if use_mom:
-                    vel.addmm_(h_pos, rows[t], beta=mom, alpha=c)
-                    vel.addmm_(h_neg, v_neg_rows, alpha=-c)
-                    if decay:
-                        vel_w.add_(w_only, alpha=-decay)
-                    wa.add_(vel)
-                else:
-                    if decay:
-                        w_only.mul_(1.0 - decay)
-                    wa.addmm_(h_pos, rows[t], alpha=c)
-                    wa.addmm_(h_neg, v_neg_rows, alpha=-c)
-        if persistent:
-            self.chain = chain
 
 
 # --------------------------------------------------------------------------- DBN
@@ -883,8 +750,6 @@ class DBN(nn.Module):
 
         Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
         """
-        from .models import mlp
-
         n_outputs = check_int("n_outputs", n_outputs, minimum=1)
         seed = check_int("seed", seed, minimum=0)
         net = mlp(self.sizes + [n_outputs], activation="sigmoid", seed=seed).to(self.rbms[0].device)
