@@ -76,7 +76,7 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    from coursekit.rbm import sklearn_example_data
+    from coursekit.data import sklearn_example_data
 
     x_train, x_test, _, _ = sklearn_example_data()
     xt_train, xt_test = torch.from_numpy(x_train), torch.from_numpy(x_test)

@@ -31,7 +31,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import coursekit as ck  # noqa: E402
-from coursekit import surfaces as S  # noqa: E402
 
 
 def bare_figure(n):
@@ -46,19 +45,19 @@ def widgets():
     population = torch.randn(4096) * 2 + 1
     return [
         ("floor: bare 2-panel figure", bare_figure, {"n": (2, 20)}, "n", [5, 6]),
-        ("01 gradient flow", ck.diagnostics.plot_gradient_flow,
+        ("01 gradient flow", ck.plots.plot_gradient_flow,
          {"depth": (1, 15), "activation": ["sigmoid", "relu"]}, "depth", [6, 10]),
-        ("02 activation profile", ck.diagnostics.plot_activation_profile,
+        ("02 activation profile", ck.plots.plot_activation_profile,
          {"activation": ["relu", "sigmoid"], "depth": (1, 15)}, "depth", [8, 12]),
-        ("03 optimizer trajectory", S.draw_trajectory,
+        ("03 optimizer trajectory", ck.plots.plot_trajectory,
          {"surface": ["beale", "rosenbrock"], "optimizer": ["momentum", "adam"], "steps": (10, 150, 10)},
          "optimizer", ["momentum", "adam"]),
-        ("04 signal through depth", functools.partial(ck.init.plot_signal_through_depth, gradients=False, nets=4),
+        ("04 signal through depth", functools.partial(ck.plots.plot_signal_through_depth, gradients=False, nets=4),
          {"depth": (2, 50), "activation": ["tanh", "relu"], "scheme": ["xavier_normal", "kaiming_normal"]},
          "depth", [30, 40]),
-        ("06 dropout network", ck.layers.draw_dropout_network,
+        ("06 dropout network", ck.plots.draw_dropout_network,
          {"p": (0.0, 0.7, 0.1), "sample": (0, 20)}, "sample", [1, 2]),
-        ("07 batch-norm statistics", functools.partial(ck.layers.draw_bn_tracking, steps=200, population=population),
+        ("07 batch-norm statistics", functools.partial(ck.plots.plot_bn_tracking, steps=200, population=population),
          {"batch_size": (2, 128), "momentum": (0.01, 0.9)}, "batch_size", [32, 8]),
     ]
 

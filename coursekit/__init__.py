@@ -1,20 +1,26 @@
 """coursekit: the companion package of the course "Why deep networks were hard to train".
 
-Modules, one per concern (imported when used, so ``import coursekit`` stays light):
+Three layers (imported when used, so ``import coursekit`` stays light):
 
-- ``coursekit.data``: the offline digits default, MNIST, Fashion-MNIST, minibatches
-- ``coursekit.models``: ``mlp`` with readable layer names
-- ``coursekit.init``: initialization schemes by name
-- ``coursekit.train``: ``fit``, ``evaluate``, ``History``
-- ``coursekit.plots``: one consistent plotting style
-- ``coursekit.notebook``: ``setup_notebook`` for the first cell of every notebook
-- ``coursekit.widgets``: thin ipywidgets wiring for the in-class demos
-- ``coursekit.diagnostics``: ``LayerStats`` hooks, gradient flow (notebooks 01, 02)
-- ``coursekit.surfaces``, ``coursekit.optim``: test surfaces, scratch optimizers (03)
-- ``coursekit.rbm``: RBM and DBN (05)
+Topic modules compute numbers and never import matplotlib; read them beside the notebooks.
+
+- ``coursekit.data``: the offline digits default, MNIST, Fashion-MNIST, minibatches (00)
+- ``coursekit.models``: ``mlp``, the one network builder, and the activations by name (00)
+- ``coursekit.train``: ``fit``, ``evaluate``, ``History``, callbacks (00)
+- ``coursekit.claims``: run an experiment over seeds, check a claim on every seed (00-08)
+- ``coursekit.diagnostics``: ``LayerStats`` hooks, ``UnitInputTracker`` (01, 02, 07)
+- ``coursekit.flow``: a fresh deep net's gradient flow and activation profile (01, 02)
+- ``coursekit.optim``: optimizer names, one factory, scratch optimizers (03)
+- ``coursekit.surfaces``: test surfaces and optimizer trajectories (03)
+- ``coursekit.init``: initialization schemes with their gains, signal through depth (04)
+- ``coursekit.rbm``, ``coursekit.dbn``: RBM and DBN (05; the RBM's fast training loop is ``coursekit.rbm_fast``)
 - ``coursekit.layers``: scratch Dropout and BatchNorm1d (06, 07)
 - ``coursekit.recipes``: the fixes of the course as one recipe (08)
-- ``coursekit.exercises``: automatic checks for the exercises
+- ``coursekit.exercises``: automatic checks for the exercises (01-07)
+
+The figures layer, ``coursekit.plots``, draws what the topic modules return (one
+module per topic, one style); ``coursekit.widgets`` wires controls to its draw
+functions for class. ``coursekit.notebook`` holds ``setup_notebook``.
 
 Start with ``notebooks/00_start_here.ipynb``.
 """
@@ -26,8 +32,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "data", "models", "init", "train", "plots", "notebook", "diagnostics", "widgets",
-    "surfaces", "optim", "rbm", "layers", "exercises", "recipes",
+    "data", "models", "init", "train", "claims", "plots", "notebook", "diagnostics", "flow", "widgets",
+    "surfaces", "optim", "rbm", "rbm_fast", "dbn", "layers", "exercises", "recipes",
 )
 
 __all__ = ["__version__", "setup_notebook", *_SUBMODULES]

@@ -50,13 +50,16 @@ def check_float(
     *,
     min_inclusive: bool = True,
     max_inclusive: bool = True,
+    finite: bool = False,
 ) -> float:
-    """Return ``value`` as float if it is a real number within the given bounds."""
+    """Return ``value`` as float if it is a real number within the given bounds (and finite if asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
     value = float(value)
     if value != value:  # NaN
         raise ValueError(f"{name} must be a number, got NaN")
+    if finite and value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be a finite number; got {value}")
     if minimum is not None:
         bad = value < minimum if min_inclusive else value <= minimum
         if bad:
@@ -83,4 +86,11 @@ def check_module(name: str, value: Any) -> torch.nn.Module:
     """Return ``value`` if it is a torch.nn.Module."""
     if not isinstance(value, torch.nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module; got {type(value).__name__}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (a string such as "no" is not: it would count as True)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     return value

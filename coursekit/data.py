@@ -34,6 +34,7 @@ __all__ = [
     "default_cache_dir",
     "DatasetUnavailableError",
     "DATASETS",
+    "sklearn_example_data",
 ]
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -466,3 +467,35 @@ def batches(
         stop = n - n % batch_size if drop_last else n
         for start in range(0, stop, batch_size):
             yield x[start:start + batch_size], y[start:start + batch_size]
+
+
+def sklearn_example_data(test_size: float = 0.2, seed: int = 0
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The data of scikit-learn's example "RBM features for digit classification".
+
+    The 1,797 8x8 digits plus four copies shifted by one pixel (up, left, right,
+    down: 8,985 images), min-max scaled to [0, 1] per pixel, then split 80/20 with
+    ``random_state=seed``, exactly as the example does.
+
+    Returns:
+        ``(x_train, x_test, y_train, y_test)`` as NumPy arrays (float32 images).
+
+    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
+    """
+    from scipy.ndimage import convolve
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import minmax_scale
+
+    test_size = check_float("test_size", test_size, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+    seed = check_int("seed", seed, minimum=0)
+    x, y = load_digits(return_X_y=True)
+    x = np.asarray(x, "float32")
+    shifts = ([[0, 1, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
+              [[0, 0, 0], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]])
+    images = x.reshape(-1, 8, 8)
+    shifted = [np.stack([convolve(im, mode="constant", weights=w) for im in images]).reshape(len(x), 64)
+               for w in shifts]
+    x = minmax_scale(np.concatenate([x] + shifted), feature_range=(0, 1))
+    y = np.concatenate([y] * 5)
+    return tuple(train_test_split(x, y, test_size=test_size, random_state=seed))

@@ -25,9 +25,10 @@ pass made with gradients enabled (the training steps) and skips passes under
 Everything it records is a plain NumPy array in a plain ``dict`` keyed by the
 module's name (``"act1"``, ``"fc1"``, ...): nothing hidden.
 
-Two plain functions drive the class widgets and their static figures:
-:func:`gradient_flow` / :func:`plot_gradient_flow` (notebook 01) and
-:func:`activation_profile` / :func:`plot_activation_profile` (notebook 02).
+:class:`UnitInputTracker` is a training callback that watches one unit's input
+distribution (Ioffe & Szegedy's Fig. 1, notebook 07). The deep nets at
+initialization that notebooks 01 and 02 look at are built and measured in
+:mod:`coursekit.flow`.
 """
 from __future__ import annotations
 
@@ -40,17 +41,13 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_module, check_tensor
+from .train import Callback
 
 __all__ = [
     "LayerStats",
     "StatsTable",
     "ACTIVATION_TYPES",
-    "gradient_flow",
-    "plot_gradient_flow",
-    "activation_curve",
-    "activation_profile",
-    "plot_activation_profile",
-    "deep_mlp",
+    "UnitInputTracker",
 ]
 
 #: Module classes that count as activation layers when ``LayerStats`` picks its
@@ -84,6 +81,12 @@ class StatsTable(list):
     Each row is a plain ``dict`` (``row["act_std"]``); ``str(table)`` and the
     notebook display show rounded numbers, NaN as ``-``.
 
+    Args:
+        rows: the row dicts.
+        formats: column -> format string, added to (or replacing) :attr:`FORMATS`.
+        text_left: left-align the columns whose values are text (names read best
+            that way); numbers are always right-aligned.
+
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
 
@@ -92,6 +95,11 @@ class StatsTable(list):
         "act_mean": "{:.3f}", "act_std": "{:.3f}", "saturated": "{:.0%}", "dead": "{:.0%}",
         "grad_norm": "{:.1e}", "weight_grad_norm": "{:.1e}", "grad_data_ratio": "{:.1e}",
     }
+
+    def __init__(self, rows: Any = (), *, formats: dict[str, str] | None = None, text_left: bool = False) -> None:
+        super().__init__(rows)
+        self.formats = {**self.FORMATS, **(formats or {})}
+        self.text_left = text_left
 
     def columns(self) -> list[str]:
         """Column names in order of first appearance."""
@@ -114,12 +122,9 @@ class StatsTable(list):
         if isinstance(value, (float, np.floating)):
             if math.isnan(value):
                 return "-"
-            fmt = self.FORMATS.get(col, "{:.1e}" if "grad" in col else "{:.3f}")
+            fmt = self.formats.get(col, "{:.1e}" if "grad" in col else "{:.3f}")
             return fmt.format(value)
         return str(value)
-
-    #: left-align columns whose values are text (names read best that way)
-    LEFT_ALIGN_TEXT = False
 
     def __str__(self) -> str:
         if not self:
@@ -127,11 +132,11 @@ class StatsTable(list):
         cols = self.columns()
         cells = [[self._fmt(c, row.get(c)) for c in cols] for row in self]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-        left = [self.LEFT_ALIGN_TEXT and isinstance(self[0].get(c), str) for c in cols]
+        left = [self.text_left and isinstance(self[0].get(c), str) for c in cols]
 
         def line(values: list[str]) -> str:
             text = "  ".join(v.ljust(w) if lft else v.rjust(w) for v, w, lft in zip(values, widths, left))
-            return text.rstrip() if self.LEFT_ALIGN_TEXT else text
+            return text.rstrip() if self.text_left else text
 
         return "\n".join([line(cols)] + [line(r) for r in cells])
 
@@ -171,10 +176,6 @@ class LayerStats:
             every 10th step or so, and pass ``percentiles=()`` if you don't need them.
         percentiles: which percentiles of each layer's output to record
             (values in [0, 100]); Ioffe & Szegedy's Fig. 1 uses (15, 50, 85).
-        bins: number of histogram bins per layer (>= 2).
-        hist_range: ``(low, high)`` of the histograms; default: (0, 1) for
-            sigmoid, (-1, 1) for tanh, else the range of the first recorded pass.
-            Values outside are counted in the first or last bin.
         saturation: a sigmoid or tanh unit counts as saturated when
             ``|t| > saturation`` for tanh, or ``|2 s - 1| > saturation`` for the
             sigmoid (the same rule, as ``s(x) = (1 + tanh(x / 2)) / 2``). The
@@ -188,8 +189,7 @@ class LayerStats:
     entry per recorded pass, in the order of :attr:`steps`):
 
     - per layer (keys of :attr:`layers`): ``act_mean``, ``act_std``,
-      ``act_percentiles`` (shape ``(records, len(percentiles))``), ``act_hist``
-      (``(records, bins)`` counts, edges in ``hist_edges``), ``saturated``
+      ``act_percentiles`` (shape ``(records, len(percentiles))``), ``saturated``
       (fraction of the layer's values that are saturated; NaN for layers that
       cannot saturate), ``dead`` (fraction of units whose output is <= 0 for
       *every* example of the batch; NaN for sigmoid and tanh), and of the
@@ -219,8 +219,6 @@ class LayerStats:
         *,
         every: int = 1,
         percentiles: Sequence[float] = (15, 50, 85),
-        bins: int = 50,
-        hist_range: tuple[float, float] | None = None,
         saturation: float = 0.97,
         unit: int | None = None,
         include_no_grad: bool = False,
@@ -257,16 +255,6 @@ class LayerStats:
             raise TypeError(f"percentiles must be a sequence of numbers such as (15, 50, 85); got {percentiles!r}")
         self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0) for i, q in enumerate(percentiles))
         self._q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
-        self.bins = check_int("bins", bins, minimum=2)
-        if hist_range is not None:
-            if not (isinstance(hist_range, (tuple, list)) and len(hist_range) == 2):
-                raise TypeError(f"hist_range must be a (low, high) pair or None; got {hist_range!r}")
-            lo = check_float("hist_range[0]", hist_range[0])
-            hi = check_float("hist_range[1]", hist_range[1])
-            if not hi > lo:
-                raise ValueError(f"hist_range must have low < high; got {hist_range!r}")
-            hist_range = (lo, hi)
-        self.hist_range = hist_range
         self.saturation = check_float("saturation", saturation, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         self.unit = None if unit is None else check_int("unit", unit, minimum=0)
         if not isinstance(include_no_grad, bool):
@@ -285,10 +273,9 @@ class LayerStats:
         self._current: int | None = None
         self._steps: list[int] = []
         self._rec: dict[str, dict[str, list]] = {
-            k: {n: [] for n in chosen} for k in (*_SCALARS, "act_percentiles", "act_hist")
+            k: {n: [] for n in chosen} for k in (*_SCALARS, "act_percentiles")
         }
         self._wrec: dict[str, dict[str, list]] = {k: {n: [] for n in weighted} for k in _WSCALARS}
-        self.hist_edges: dict[str, np.ndarray] = {}
         self._last_act: dict[str, np.ndarray] = {}
         self._last_grad: dict[str, np.ndarray] = {}
 
@@ -338,7 +325,6 @@ class LayerStats:
             for k in _SCALARS:
                 self._rec[k][n].append(nan)
             self._rec["act_percentiles"][n].append(np.full(len(self.percentiles), nan))
-            self._rec["act_hist"][n].append(np.zeros(self.bins))
         for n in self.weights:
             for k in _WSCALARS:
                 self._wrec[k][n].append(nan)
@@ -372,28 +358,9 @@ class LayerStats:
                     rec["act_percentiles"][name][idx] = torch.quantile(values, q).cpu().double().numpy()
                 else:
                     rec["act_percentiles"][name][idx] = np.quantile(values.cpu().double().numpy(), self._q.numpy())
-            if name not in self.hist_edges:
-                self.hist_edges[name] = self._edges(name, flat)
-            edges = self.hist_edges[name]
-            lo, hi = float(edges[0]), float(edges[-1])
-            counts = torch.histc(flat.clamp(lo, hi).cpu(), bins=self.bins, min=lo, max=hi)
-            rec["act_hist"][name][idx] = counts.numpy().astype(float)
             self._last_act[name] = out.cpu().numpy().copy()
         if output.requires_grad:
             output.register_hook(functools.partial(self._on_output_grad, name, idx))
-
-    def _edges(self, name: str, flat: torch.Tensor) -> np.ndarray:
-        if self.hist_range is not None:
-            lo, hi = self.hist_range
-        elif self.kinds[name] == "sigmoid":
-            lo, hi = 0.0, 1.0
-        elif self.kinds[name] == "tanh":
-            lo, hi = -1.0, 1.0
-        else:
-            lo, hi = float(flat.min()), float(flat.max())
-            if not hi > lo:
-                lo, hi = lo - 0.5, hi + 0.5
-        return np.linspace(lo, hi, self.bins + 1)
 
     def _on_output_grad(self, name: str, idx: int, grad: torch.Tensor) -> None:
         if not self._attached:
@@ -451,10 +418,6 @@ class LayerStats:
         lambda self: {n: (np.array(v, dtype=float) if v else np.zeros((0, len(self.percentiles))))
                       for n, v in self._rec["act_percentiles"].items()},
         doc="Percentiles of each layer's output, shape (records, len(percentiles)).")
-    act_hist = property(
-        lambda self: {n: (np.array(v, dtype=float) if v else np.zeros((0, self.bins)))
-                      for n, v in self._rec["act_hist"].items()},
-        doc="Histogram counts of each layer's output, shape (records, bins); edges in hist_edges.")
     saturated = property(lambda self: self._get("saturated"),
                          doc="Fraction of saturated sigmoid/tanh values, per record (NaN otherwise).")
     dead = property(lambda self: self._get("dead"),
@@ -528,251 +491,109 @@ class LayerStats:
                 f"{len(self._steps)} records, {state})")
 
 
-# ---------------------------------------------------------------------- widget functions
+# ------------------------------------------------------------------ watching a unit's input
 
 
-@functools.lru_cache(maxsize=4)
-def _digits_batch(n_examples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    from .data import load_digits
+class UnitInputTracker(Callback):
+    """Record, every ``every`` steps, the percentiles of one unit's input and the accuracy.
 
-    ds = load_digits()
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(ds.y_train), generator=g)[:n_examples]
-    return ds.x_train[idx].clone(), ds.y_train[idx].clone()
-
-
-_INITS = ("pytorch_default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal")
-
-
-def deep_mlp(
-    depth: int, activation: str = "sigmoid", width: int = 64, n_in: int = 64, n_out: int = 10,
-    init: str = "pytorch_default", weight_scale: float = 1.0, seed: int = 0,
-) -> nn.Sequential:
-    """A ``depth``-hidden-layer MLP of constant ``width``, initialized by name and scaled.
-
-    ``init`` is passed to :func:`coursekit.init.initialize` (the gain follows
-    ``activation`` where PyTorch defines one; "normal" draws N(0, 1) like the
-    seed's labs); then every Linear weight is multiplied by ``weight_scale``.
-
-    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
-    """
-    from .init import initialize
-    from .models import ACTIVATIONS, mlp
-
-    depth = check_int("depth", depth, minimum=1, maximum=100)
-    activation = check_choice("activation", activation, ACTIVATIONS)
-    width = check_int("width", width, minimum=1)
-    init = check_choice("init", init, _INITS)
-    weight_scale = check_float("weight_scale", weight_scale, 0.0, min_inclusive=False)
-    seed = check_int("seed", seed, minimum=0)
-    model = mlp([n_in] + [width] * depth + [n_out], activation=activation, seed=seed)
-    if init != "pytorch_default":
-        gains = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu"}
-        initialize(model, init, nonlinearity=gains.get(activation, "linear"), seed=seed)
-    if weight_scale != 1.0:
-        with torch.no_grad():
-            for m in model.modules():
-                if isinstance(m, nn.Linear):
-                    m.weight.mul_(weight_scale)
-    return model
-
-
-def gradient_flow(
-    depth: int = 6,
-    activation: str = "sigmoid",
-    init: str = "pytorch_default",
-    weight_scale: float = 1.0,
-    *,
-    width: int = 64,
-    seed: int = 0,
-    n_examples: int = 256,
-    x: torch.Tensor | None = None,
-    y: torch.Tensor | None = None,
-) -> dict[str, Any]:
-    """One forward and backward pass of a fresh deep MLP; per-layer numbers for a picture.
-
-    Builds :func:`deep_mlp` (``depth`` hidden layers of ``width`` units), runs a
-    batch of digits (or ``x``, ``y``) through it with cross-entropy, and
-    records everything with :class:`LayerStats`.
+    A :class:`coursekit.train.Callback` for ``fit``: at step 0 (before training,
+    unless ``at_start=False``) and every ``every`` optimizer steps it puts the model in eval mode, runs
+    ``x`` through it with a forward pre-hook on ``module`` (e.g. the last
+    hidden sigmoid), keeps the chosen percentiles of the input that ``unit``
+    receives and the accuracy on ``(x, y)``, then restores train mode and
+    removes the hook. This is what Ioffe & Szegedy's Fig. 1 plots.
 
     Args:
-        depth: hidden layers, 1-100.
-        activation: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu" or "identity".
-        init: "pytorch_default" (U(+-1/sqrt(fan_in)), Glorot's "standard"),
-            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal" (N(0, 1)).
-        weight_scale: multiply every weight by this after initializing.
-        width: units per hidden layer.
-        seed: seed of the weights (and of which digits form the batch).
-        n_examples: batch size drawn from the digits training split.
-        x, y: your own batch instead (``x`` of shape (n, 64) unless you change
-            nothing else, ``y`` class indices).
+        module: the module whose *input* is watched (an activation, typically).
+        x, y: held-out inputs and labels the measurements are made on.
+        unit: which feature of the module's input; None records every feature.
+        every: record every this many steps, >= 1.
+        percentiles: which percentiles, each in [0, 100].
+        at_start: also record at step 0, before the first update. (A batch-norm
+            network in eval mode then still uses running statistics that have
+            seen no batch: mean 0, variance 1.)
 
-    Returns:
-        A dict of plain values, input side first:
-        ``weights`` (names "fc1".."out"), ``weight_grad_norm`` (array, one per
-        Linear), ``grad_data_ratio``; ``layers`` ("act1"...), ``act_mean``,
-        ``act_std``, ``saturated``, ``dead``, ``grad_norm`` (of dL/d activation),
-        ``act_values`` and ``grad_values`` (lists of flat arrays, one per
-        layer); ``loss`` (float) and the settings.
+    Attributes:
+        steps: the steps recorded (0 first).
+        accuracy: accuracy on ``(x, y)`` at each recorded step.
+        values: array (len(steps), len(percentiles)) of the unit's input
+            percentiles; with ``unit=None``, (len(steps), features, len(percentiles)).
 
-    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    Introduced in ``notebooks/07_batch_norm.ipynb``.
     """
-    from .models import ACTIVATIONS
 
-    n_examples = check_int("n_examples", n_examples, minimum=1, maximum=1077)
-    act_key = check_choice("activation", activation, ACTIVATIONS)
-    model = deep_mlp(depth, activation, width=width, init=init, weight_scale=weight_scale, seed=seed)
-    if x is None and y is None:
-        x, y = _digits_batch(n_examples, seed)
-    elif x is None or y is None:
-        raise ValueError("pass both x and y, or neither (then a digits batch is used)")
-    else:
-        check_tensor("x", x, ndim=2)
-        check_tensor("y", y, ndim=1)
-        if x.shape[1] != 64:
-            model = deep_mlp(depth, activation, width=width, n_in=int(x.shape[1]),
-                             n_out=int(y.max()) + 1, init=init, weight_scale=weight_scale, seed=seed)
-    act_names = [f"act{i}" for i in range(1, depth + 1)]
-    with LayerStats(model, layers=act_names, percentiles=(), bins=2) as stats:
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-    w = stats.weights
-    return {
-        "depth": depth, "activation": act_key,
-        "init": init, "weight_scale": float(weight_scale), "loss": float(loss.detach()),
-        "weights": w,
-        "weight_grad_norm": np.array([stats.weight_grad_norm[n][-1] for n in w]),
-        "grad_data_ratio": np.array([stats.grad_data_ratio[n][-1] for n in w]),
-        "layers": act_names,
-        "act_mean": np.array([stats.act_mean[n][-1] for n in act_names]),
-        "act_std": np.array([stats.act_std[n][-1] for n in act_names]),
-        "saturated": np.array([stats.saturated[n][-1] for n in act_names]),
-        "dead": np.array([stats.dead[n][-1] for n in act_names]),
-        "grad_norm": np.array([stats.grad_norm[n][-1] for n in act_names]),
-        "act_values": [stats.last_act[n].reshape(-1) for n in act_names],
-        "grad_values": [stats.last_grad[n].reshape(-1) for n in act_names],
-    }
+    def __init__(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: int | None = 0,
+                 every: int = 50, percentiles: tuple[float, ...] = (15, 50, 85),
+                 at_start: bool = True) -> None:
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+        check_tensor("x", x)
+        check_tensor("y", y)
+        if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+            raise ValueError(f"x and y must hold the same, non-zero number of examples; "
+                             f"got {x.shape[0]} and {y.shape[0]}")
+        self.module = module
+        self.x, self.y = x, y
+        self.unit = None if unit is None else check_int("unit", unit, minimum=0)
+        self.every = check_int("every", every, minimum=1)
+        self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0)
+                                 for i, q in enumerate(percentiles))
+        if not self.percentiles:
+            raise ValueError("percentiles must name at least one percentile, e.g. (15, 50, 85)")
+        if not isinstance(at_start, bool):
+            raise TypeError(f"at_start must be True or False; got {at_start!r}")
+        self.at_start = at_start
+        self.steps: list[int] = []
+        self.accuracy: list[float] = []
+        self._values: list = []
+        self._model: nn.Module | None = None
 
+    @property
+    def values(self):
+        """The recorded percentiles as a NumPy array (steps x percentiles)."""
+        if self.unit is None:
+            if not self._values:
+                return np.zeros((0, 0, len(self.percentiles)))
+            return np.stack(self._values).astype(float)
+        return np.asarray(self._values, dtype=float).reshape(len(self._values), len(self.percentiles))
 
-def plot_gradient_flow(
-    depth: int = 6,
-    activation: str = "sigmoid",
-    init: str = "pytorch_default",
-    weight_scale: float = 1.0,
-    *,
-    seed: int = 0,
-    result: dict | None = None,
-    fig=None,
-):
-    """Draw :func:`gradient_flow`: weight-gradient norm per layer (log scale) and activation histograms.
+    def on_fit_start(self, model: nn.Module) -> None:
+        self._model = model
+        if self.at_start:
+            self._record(0)
 
-    The widget of ``notebooks/01_vanishing_gradients.ipynb`` calls this with the
-    slider values; the notebook also calls it once with fixed values for a
-    static figure. Pass ``result`` (what :func:`gradient_flow` returned) to draw
-    without recomputing, and ``fig`` (a Figure this function returned before)
-    to redraw into it, as the widget does (see :func:`coursekit.plots.panels`).
+    def on_step_end(self, step: int, loss: torch.Tensor) -> None:
+        if step % self.every == 0:
+            self._record(step)
 
-    Returns:
-        The matplotlib Figure.
+    def _record(self, step: int) -> None:
+        model = self._model
+        captured: dict[str, torch.Tensor] = {}
 
-    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
-    """
-    from .plots import panels, plot_grad_norms, plot_layer_histograms
+        def hook(_module: nn.Module, inputs: tuple) -> None:
+            captured["x"] = inputs[0].detach()
 
-    r = result if result is not None else gradient_flow(depth, activation, init, weight_scale, seed=seed)
-    fig, (ax_g, ax_h) = panels(2, (9, 3.2), fig=fig)
-    plot_grad_norms({r["activation"]: dict(zip(r["weights"], r["weight_grad_norm"]))}, ax=ax_g,
-                    title="weight-gradient norm per layer", legend=False)  # the suptitle names the run
-    act = r["activation"]
-    rng = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(act)
-    plot_layer_histograms(dict(zip(r["layers"], r["act_values"])), ax=ax_h, value_range=rng,
-                          title=f"activations of each {act} layer", xlabel="activation value")
-    fig.suptitle(f"{r['depth']} hidden {act} layers, {r['init']} init x {r['weight_scale']:g}: "
-                 f"loss {r['loss']:.3f}", fontsize=10)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.82, wspace=0.25)
-    return fig
-
-
-def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """An activation function and its derivative, the derivative taken by autograd.
-
-    Args:
-        activation: a name from :data:`coursekit.models.ACTIVATIONS`.
-        x: where to evaluate (default 401 points on [-5, 5]).
-
-    Returns:
-        ``{"x": ..., "f": f(x), "df": f'(x)}`` as NumPy arrays.
-
-    Introduced in ``notebooks/02_relu.ipynb``.
-    """
-    from .models import activation as make_activation
-
-    module = make_activation(activation)
-    if x is None:
-        xt = torch.linspace(-5, 5, 401, dtype=torch.float64)
-    else:
-        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64).reshape(-1)
-    xt = xt.clone().requires_grad_(True)
-    f = module(xt)
-    (df,) = torch.autograd.grad(f.sum(), xt)
-    return {"x": xt.detach().numpy(), "f": f.detach().numpy(), "df": df.numpy()}
-
-
-def activation_profile(
-    activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
-    *, seed: int = 0,
-) -> dict[str, Any]:
-    """An activation's curve and derivative plus the dead / saturated fractions of a deep net using it.
-
-    Combines :func:`activation_curve` with :func:`gradient_flow` (same deep
-    MLP, one digits batch, at initialization).
-
-    Returns:
-        ``{"x", "f", "df"}`` of the curve, and ``layers``, ``dead``,
-        ``saturated``, ``weight_grad_norm`` (arrays, input side first) of the net.
-
-    Introduced in ``notebooks/02_relu.ipynb``.
-    """
-    curve = activation_curve(activation)
-    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed)
-    return {**curve, **{k: flow[k] for k in ("layers", "dead", "saturated", "weight_grad_norm", "weights",
-                                             "activation", "depth", "loss")}}
-
-
-def plot_activation_profile(
-    activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
-    *, seed: int = 0, fig=None,
-):
-    """Draw :func:`activation_profile`: f and f' on the left, dead and saturated % per layer on the right.
-
-    Pass ``fig`` (a Figure this function returned before) to redraw into it, as
-    the widget does (see :func:`coursekit.plots.panels`).
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/02_relu.ipynb``.
-    """
-    from .plots import color, panels
-
-    r = activation_profile(activation, depth, init, weight_scale, seed=seed)
-    fig, (ax_f, ax_d) = panels(2, (9, 3.2), fig=fig)
-    c = color(r["activation"])
-    ax_f.plot(r["x"], r["f"], color=c, lw=2, label="f(x)")
-    ax_f.plot(r["x"], r["df"], color=c, lw=1.5, ls="--", label="f'(x) (autograd)")
-    ax_f.axhline(0, color="k", lw=0.5)
-    ax_f.set(xlabel="x", title=f"{r['activation']} and its derivative", ylim=(-1.2, 2.2))
-    ax_f.legend(fontsize=8, loc="upper left")
-    idx = np.arange(1, len(r["layers"]) + 1)
-    dead = np.nan_to_num(r["dead"], nan=0.0) * 100
-    sat = np.nan_to_num(r["saturated"], nan=0.0) * 100
-    # "never > 0" means dead only for ReLU: LeakyReLU, ELU and GELU still pass a gradient below 0
-    never = "dead (never > 0 on the batch)" if r["activation"] == "relu" else "never > 0 (still has a gradient)"
-    ax_d.bar(idx - 0.2, dead, width=0.4, color="#555555", label=never)
-    ax_d.bar(idx + 0.2, sat, width=0.4, color=c, label="saturated (sigmoid, tanh)")
-    ax_d.set(xlabel="hidden layer (input side first)", ylabel="% of the layer", ylim=(0, 105),
-             title=f"{r['depth']} layers at init, one digits batch",
-             xticks=idx if len(idx) <= 8 else idx[::2])
-    ax_d.legend(fontsize=8, loc="upper left")
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.25)
-    return fig
+        handle = self.module.register_forward_pre_hook(hook)
+        was_training = model.training
+        model.eval()
+        try:
+            device = next((p.device for p in model.parameters()), self.x.device)
+            with torch.no_grad():
+                out = model(self.x.to(device))
+        finally:
+            handle.remove()
+            model.train(was_training)
+        if "x" not in captured:
+            raise RuntimeError("the tracked module was not called during the forward pass")
+        z = captured["x"].reshape(captured["x"].shape[0], -1).float().cpu()
+        if self.unit is not None and self.unit >= z.shape[1]:
+            raise ValueError(f"unit must be < {z.shape[1]}, the number of features of the module's input; "
+                             f"got {self.unit}")
+        q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
+        self.steps.append(int(step))
+        self.accuracy.append(float((out.argmax(1).cpu() == self.y.cpu()).float().mean()))
+        if self.unit is None:
+            self._values.append(torch.quantile(z, q, dim=0).T.numpy())   # features x percentiles
+        else:
+            self._values.append(torch.quantile(z[:, self.unit], q).tolist())

@@ -6,13 +6,17 @@ Introduced in ``notebooks/04_initialization.ipynb`` (and used from notebook 00 o
   :func:`expected_std` gives the formula for a layer shape.
 - :func:`signal_through_depth` sends a signal up and a gradient down a deep
   stack at initialization (Glorot & Bengio's Fig. 6/7, He et al.'s derivation);
-  :func:`plot_depth_profiles`, :func:`plot_depth_histograms` and
-  :func:`plot_signal_through_depth` (the notebook's widget) draw it.
+  ``coursekit.plots.plot_depth_profiles``, ``plot_depth_histograms`` and
+  ``plot_signal_through_depth`` (the notebook's widget) draw it.
+
+The vocabulary of initialization lives here once: :data:`SCHEMES` (with the
+short name "he" in :data:`ALIASES`), :data:`NONLINEARITIES` for the gains, and
+:func:`gain_nonlinearity`, the activation-to-gain map that
+:func:`coursekit.models.mlp` and the recipes of notebook 08 use.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,13 +28,14 @@ from ._checks import check_choice, check_float, check_int, check_module
 __all__ = [
     "DEPTH_ACTIVATIONS",
     "SCHEMES",
+    "ALIASES",
+    "NONLINEARITIES",
+    "SCHEME_NAMES",
     "DepthSignal",
-    "deep_stack",
     "expected_std",
+    "gain_nonlinearity",
     "initialize",
-    "plot_depth_histograms",
-    "plot_depth_profiles",
-    "plot_signal_through_depth",
+    "resolve_scheme",
     "scheme_label",
     "signal_through_depth",
 ]
@@ -47,14 +52,47 @@ SCHEMES = (
     "pytorch_default",
 )
 
-_NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu")
+#: The nonlinearities whose gain ``torch.nn.init.calculate_gain`` knows (and the Xavier and He schemes use).
+NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu")
+
+#: Short names for a scheme with a fixed gain: "he" is He et al.'s normal initialization,
+#: std sqrt(2 / fan_in), whatever the activation (the recipes of notebook 08 use it).
+ALIASES = {"he": ("kaiming_normal", "relu")}
+
+#: Every name :func:`resolve_scheme` accepts.
+SCHEME_NAMES = (*SCHEMES, *ALIASES)
+
+
+def gain_nonlinearity(activation: str) -> str:
+    """The gain :func:`initialize` should use for a network with this activation.
+
+    The activation's own name where PyTorch defines a gain for it ("relu",
+    "leaky_relu", "tanh", "sigmoid"), else "linear" (gain 1).
+
+    Introduced in ``notebooks/04_initialization.ipynb``.
+    """
+    return activation if activation in ("relu", "leaky_relu", "tanh", "sigmoid") else "linear"
+
+
+def resolve_scheme(name: str, activation: str) -> tuple[str, str]:
+    """``(scheme, nonlinearity)`` for an initialization named in a network's settings.
+
+    A scheme of :data:`SCHEMES` gets the gain of the network's ``activation``
+    (:func:`gain_nonlinearity`); an alias of :data:`ALIASES` brings its own.
+
+    Introduced in ``notebooks/08_putting_it_together.ipynb``.
+    """
+    key = check_choice("init", name, SCHEME_NAMES)
+    if key in ALIASES:
+        return ALIASES[key]
+    return key, gain_nonlinearity(activation)
 
 
 def _default_nonlinearity(scheme: str, nonlinearity: str | None) -> str:
     """PyTorch's conventions when no nonlinearity is named: ``xavier_*_(w)`` uses
     gain 1 ("linear"), ``kaiming_*_(w)`` the ReLU gain sqrt(2)."""
     if nonlinearity is not None:
-        return check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
+        return check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     return "linear" if scheme.startswith("xavier") else "relu"
 
 
@@ -161,15 +199,18 @@ def initialize(
     """
     check_module("model", model)
     scheme = check_choice("scheme", scheme, SCHEMES)
+    if nonlinearity is not None and not scheme.startswith(("xavier", "kaiming")):
+        raise ValueError(f"nonlinearity={nonlinearity!r} has no effect on scheme {scheme!r}: only the Xavier and "
+                         "He (kaiming) schemes use a gain; leave nonlinearity out")
     nonlinearity = _default_nonlinearity(scheme, nonlinearity)
-    std = check_float("std", std, 0.0)
-    a = check_float("a", a, 0.0)
-    value = check_float("value", value)
-    negative_slope = check_float("negative_slope", negative_slope, 0.0)
+    std = check_float("std", std, 0.0, finite=True)
+    a = check_float("a", a, 0.0, finite=True)
+    value = check_float("value", value, finite=True)
+    negative_slope = check_float("negative_slope", negative_slope, 0.0, finite=True)
     if isinstance(bias, str):
         bias = check_choice("bias", bias, ("zeros", "keep"))
     else:
-        bias = check_float("bias", bias)
+        bias = check_float("bias", bias, finite=True)
     if seed is not None:
         seed = check_int("seed", seed, minimum=0)
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
@@ -308,48 +349,8 @@ def _depth_args(scheme: str, activation: str, nonlinearity: str | None) -> tuple
             nonlinearity = "linear" if activation == "identity" else activation
         else:
             nonlinearity = "linear"
-    nonlinearity = check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
+    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     return nonlinearity, _gain(nonlinearity, 0.01)
-
-
-def deep_stack(
-    depth: int, activation: str = "relu", scheme: str = "kaiming_normal", width: int = 128,
-    seed: int = 0, *, std: float = 1.0, a: float = 1.0, value: float = 0.0,
-    nonlinearity: str | None = None,
-) -> nn.Sequential:
-    """``depth`` blocks ``Linear(width, width, bias=False) -> activation``, weights from ``scheme``.
-
-    The network that :func:`signal_through_depth` measures, as a real ``nn.Module``
-    (to check it with autograd, or to train it). Network ``i`` of
-    ``signal_through_depth(..., seed=s)`` has the weights of ``deep_stack(..., seed=s + i)``.
-
-    Args:
-        depth: number of blocks, >= 1.
-        activation: one of :data:`DEPTH_ACTIVATIONS`.
-        scheme: one of :data:`SCHEMES` (see :func:`initialize`).
-        width: units per layer, >= 1.
-        seed: seed of the weights (the global random state is left alone).
-        std, a, value: the parameters of "normal", "uniform" and "constant".
-        nonlinearity: the gain used by the Xavier and He schemes. Default
-            (``None``): PyTorch's conventions, ``xavier_*_(w)`` with gain 1 (as
-            in Glorot & Bengio) and ``kaiming_*_(w, nonlinearity=activation)``.
-
-    Introduced in ``notebooks/04_initialization.ipynb``.
-    """
-    depth = check_int("depth", depth, minimum=1)
-    activation = check_choice("activation", activation, DEPTH_ACTIVATIONS)
-    scheme = check_choice("scheme", scheme, SCHEMES)
-    width = check_int("width", width, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
-    nonlinearity, _ = _depth_args(scheme, activation, nonlinearity)
-    act_cls = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-               "leaky_relu": lambda: nn.LeakyReLU(0.01), "identity": nn.Identity}[activation]
-    with torch.random.fork_rng(devices=[]):  # nn.Linear's own draws must not move the global state
-        layers: list[nn.Module] = []
-        for _ in range(depth):
-            layers += [nn.Linear(width, width, bias=False), act_cls()]
-    model = nn.Sequential(*layers)
-    return initialize(model, scheme, nonlinearity=nonlinearity, std=std, a=a, value=value, seed=seed)
 
 
 def signal_through_depth(
@@ -389,14 +390,17 @@ def signal_through_depth(
         width: units per layer, >= 2.
         n: number of inputs, >= 2.
         seed: seed of the input, the top gradient and the first network's
-            weights (network ``i`` uses ``seed + i``, like :func:`deep_stack`).
+            weights (network ``i`` uses ``seed + i``: its weights are those of
+            ``ck.models.mlp([width] * (depth + 1), activation, bias=False, head=False,
+            init=scheme, nonlinearity=..., seed=seed + i)``).
         nets: number of independently initialized networks, 1 to 64. (One network
             of width 128 wanders by a factor ~1.5 over 30 layers; the pooled
             value of 8 stays close to the expectation. The defaults, 8 nets of 16
             inputs, cost as much as one net of 128 inputs.)
         std, a, value: parameters of "normal" (std), "uniform" (bound a) and "constant".
         nonlinearity: the gain of the Xavier and He schemes; default PyTorch's
-            conventions (see :func:`deep_stack`).
+            conventions: ``xavier_*_(w)`` with gain 1 (as in Glorot &
+            Bengio) and ``kaiming_*_(w, nonlinearity=activation)``.
         samples: values kept per layer for histograms, >= 1.
 
     Returns:
@@ -417,7 +421,7 @@ def signal_through_depth(
     samples = check_int("samples", samples, minimum=1)
     nonlinearity, gain = _depth_args(scheme, activation, nonlinearity)
 
-    # The weights, drawn exactly as initialize() / deep_stack() draw them.
+    # The weights, drawn exactly as initialize() draws them.
     weights = torch.empty(nets, depth, width, width)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         for i in range(nets):
@@ -467,287 +471,3 @@ def signal_through_depth(
         act_std_nets=act_nets, grad_std_nets=grad_nets,
         act_samples=act_samples, grad_samples=grad_samples,
     )
-
-
-def _check_signal(name: str, value) -> DepthSignal:
-    if not isinstance(value, DepthSignal):
-        raise TypeError(f"{name} must be a DepthSignal (what signal_through_depth returns); "
-                        f"got {type(value).__name__}")
-    return value
-
-
-def plot_depth_profiles(
-    signals: Sequence[DepthSignal] | DepthSignal,
-    quantity: str = "activation",
-    ax=None,
-    labels: Sequence[str] | None = None,
-    each_net: bool = True,
-    title: str | None = None,
-):
-    """Std per layer, relative to the input (activations) or to the top (gradients), log scale.
-
-    One thick line per :class:`DepthSignal` (pooled over its networks; dashed
-    for the uniform schemes, so they stay visible over their normal twins), thin
-    lines for the single networks (``each_net``), and a grey band for "within a
-    factor of 2". Glorot & Bengio's and He et al.'s quantity, layer by layer.
-
-    Args:
-        signals: one or more results of :func:`signal_through_depth`.
-        quantity: "activation" (std of ``x_l`` / std of the input) or "gradient"
-            (std of ``dL/dx_l`` / std of the gradient sent in at the top).
-        ax: draw into this Axes instead of a new figure.
-        labels: legend entries (default: each signal's label).
-        each_net: also draw every single network, thin and faint.
-        title: axis title (default: what is plotted).
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/04_initialization.ipynb``.
-    """
-    import matplotlib.pyplot as plt
-
-    from .plots import color
-
-    if isinstance(signals, DepthSignal):
-        signals = [signals]
-    signals = [_check_signal(f"signals[{i}]", s) for i, s in enumerate(signals)]
-    if not signals:
-        raise ValueError("signals is empty: pass at least one DepthSignal")
-    quantity = check_choice("quantity", quantity, ("activation", "gradient"))
-    labels = [s.label for s in signals] if labels is None else list(labels)
-    if len(labels) != len(signals):
-        raise ValueError(f"got {len(labels)} labels for {len(signals)} signals")
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-    else:
-        fig = ax.figure
-    depth = max(s.depth for s in signals)
-    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0, label="within ×2")
-    ax.axhline(1.0, color="0.5", lw=0.8)
-    for i, (s, lab) in enumerate(zip(signals, labels)):
-        c = color(s.scheme, i) if len({x.scheme for x in signals}) == len(signals) else color("", i)
-        layers = np.arange(s.depth + 1)
-        if quantity == "activation":
-            ratio, nets = s.act_ratio, s.act_std_nets / s.act_std[0]
-        else:
-            ratio, nets = s.grad_ratio, s.grad_std_nets / s.grad_std[-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(ratio > 0, ratio, np.nan)
-            nets = np.where(nets > 0, nets, np.nan)
-        ls = "--" if s.scheme.endswith("uniform") else "-"  # uniform twins stay visible over normal ones
-        if each_net and s.nets > 1:
-            ax.plot(layers, nets.T, color=c, lw=0.6, alpha=0.35)
-        ax.plot(layers, ratio, color=c, lw=2, ls=ls, label=lab, zorder=3 if ls == "--" else 2)
-    ax.set_yscale("log")
-    _include_band(ax)
-    ax.set_xlim(0, depth)
-    _few_xticks(ax, 6)
-    what = "activation std / input std" if quantity == "activation" else "gradient std / top gradient std"
-    ax.set(xlabel="layer (0 = input)", ylabel=what)
-    ax.set_title(title if title is not None else
-                 ("activations, forward" if quantity == "activation" else "gradients, backward"))
-    _log_ticks(ax)
-    ax.legend(fontsize=8, loc="best" if own else "lower left")
-    if own:
-        fig.tight_layout()
-    return fig
-
-
-def _log_ticks(ax) -> None:
-    """Readable log-scale ticks: plain numbers over a short range, a few decades over a long one.
-
-    (Also fast: few tick labels and no minor labels, which matters in a widget.)
-    """
-    from matplotlib.ticker import (
-        FixedLocator,
-        FuncFormatter,
-        LogLocator,
-        NullFormatter,
-        NullLocator,
-    )
-
-    lo, hi = ax.get_ylim()
-    if hi / max(lo, 1e-300) < 30:
-        ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10) if lo <= t <= hi] or [1]
-        ax.yaxis.set_major_locator(FixedLocator(ticks))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_locator(NullLocator())
-    else:
-        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-        ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
-        ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_of_ten(value: float, _pos=None) -> str:
-    """"10⁻⁵" in plain unicode (no mathtext: it is parsed anew on every redraw, slowly)."""
-    if value <= 0:
-        return ""
-    exponent = round(math.log10(value))
-    if exponent == 0:
-        return "1"
-    return "10" + str(exponent).translate(_SUPERSCRIPT)
-
-
-def _include_band(ax) -> None:
-    """Make the y range show at least [0.3, 3] so the factor-2 band is always in view."""
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(min(lo, 0.3), max(hi, 3.0))
-
-
-def _default_layers(depth: int, count: int = 5) -> list[int]:
-    return sorted({round(float(v)) for v in np.linspace(1, depth, min(count, depth))})
-
-
-def plot_depth_histograms(
-    signal: DepthSignal,
-    quantity: str = "activation",
-    layers: Sequence[int] | None = None,
-    ax=None,
-    bins: int = 30,
-    title: str | None = None,
-    legend: bool = True,
-):
-    """Histograms of a few layers' values on one common axis (Glorot & Bengio Fig. 6/7).
-
-    Picks the values of a :class:`DepthSignal` and draws them with
-    :func:`coursekit.plots.plot_layer_histograms`. The x range is the same for
-    every layer (three stds of the widest layer shown; [-1, 1] at most for
-    tanh), so a layer whose signal vanished is a spike at 0 and an exploding
-    one spreads flat. For ReLU activations the exact zeros (about half of
-    them) are left out and the axis starts at 0.
-
-    Args:
-        signal: a result of :func:`signal_through_depth`.
-        quantity: "activation" (``x_l``) or "gradient" (``dL/dx_l``).
-        layers: which layers (0..depth); default five evenly spaced from 1 to depth.
-        ax: draw into this Axes instead of a new figure.
-        bins: number of bins, >= 2.
-        title: axis title.
-        legend: keep the legend (layer numbers).
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/04_initialization.ipynb``.
-    """
-    from matplotlib.ticker import MaxNLocator
-
-    from .plots import plot_layer_histograms
-
-    signal = _check_signal("signal", signal)
-    quantity = check_choice("quantity", quantity, ("activation", "gradient"))
-    bins = check_int("bins", bins, minimum=2)
-    if layers is None:
-        layers = _default_layers(signal.depth)
-    layers = [check_int(f"layers[{i}]", v, minimum=0, maximum=signal.depth) for i, v in enumerate(layers)]
-    if not layers:
-        raise ValueError("layers is empty: pass at least one layer index")
-    data = signal.act_samples if quantity == "activation" else signal.grad_samples
-    relu_like = quantity == "activation" and signal.activation == "relu"
-    values = {}
-    for layer in layers:
-        v = data[layer].astype(np.float64)
-        v = v[np.isfinite(v) & (v != 0)] if relu_like else v[np.isfinite(v)]
-        values[f"layer {layer}"] = v if v.size else np.zeros(1)
-    if quantity == "activation" and signal.activation == "sigmoid":
-        centre = 0.5
-    elif quantity == "activation" and not relu_like and signal.activation not in ("tanh",):
-        centre = float(np.mean(np.concatenate(list(values.values()))))
-    else:
-        centre = 0.0
-    spread = 3 * max(float(np.sqrt(np.mean((v - centre) ** 2))) for v in values.values())
-    if quantity == "activation" and signal.activation in ("tanh", "sigmoid"):
-        spread = min(spread, 1.0 if signal.activation == "tanh" else 0.5)
-    spread = max(spread, 1e-300)
-    lo, hi = (0.0, spread) if relu_like else (centre - spread, centre + spread)
-    name = "activation value" if quantity == "activation" else "back-propagated gradient"
-    xlabel = name + (" > 0" if relu_like else "")
-    fig = plot_layer_histograms(values, ax=ax, bins=bins, value_range=(lo, hi), xlabel=xlabel)
-    ax = fig.axes[0] if ax is None else ax
-    ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
-    if title is not None:
-        ax.set_title(title + (" (ReLU's zeros left out)" if relu_like else ""), fontsize=10)
-    if not legend and ax.get_legend() is not None:
-        ax.get_legend().remove()
-    return fig
-
-
-def plot_signal_through_depth(
-    depth: int = 30,
-    activation: str = "relu",
-    scheme: str = "kaiming_normal",
-    *,
-    std: float = 1.0,
-    width: int = 128,
-    n: int = 16,
-    nets: int = 8,
-    seed: int = 0,
-    layers: Sequence[int] | None = None,
-    gradients: bool = True,
-    fig=None,
-):
-    """One setting in one figure: std per layer (forward and backward) and per-layer histograms.
-
-    The function behind the notebook's widget and its static figures. It calls
-    :func:`signal_through_depth`, then draws the std of the activations (solid)
-    and of the back-propagated gradients (dashed) per layer, relative to where
-    each entered, and :func:`plot_depth_histograms` of the activations (and of
-    the gradients if ``gradients``).
-
-    Args:
-        depth, activation, scheme, std, width, n, nets, seed: see :func:`signal_through_depth`.
-        layers: layers shown in the histograms (default five evenly spaced).
-        gradients: add a third panel with the gradients' histograms.
-        fig: a Figure this function returned before, to redraw into (what the
-            widget does; see :func:`coursekit.plots.panels`); default a new one.
-
-    Returns:
-        The matplotlib Figure (two or three panels).
-
-    Introduced in ``notebooks/04_initialization.ipynb``.
-    """
-    from .plots import color, panels
-
-    if not isinstance(gradients, bool):
-        raise TypeError(f"gradients must be True or False; got {gradients!r}")
-    sig = signal_through_depth(depth, activation, scheme, width, n, seed, nets=nets, std=std)
-    n_panels = 3 if gradients else 2
-    fig, axes = panels(n_panels, (4 * n_panels, 3.2), fig=fig)
-    ax = axes[0]
-    c = color(sig.scheme)
-    steps = np.arange(sig.depth + 1)
-    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0, label="within ×2")
-    ax.axhline(1.0, color="0.5", lw=0.8)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        act = np.where(sig.act_ratio > 0, sig.act_ratio, np.nan)
-        grad = np.where(sig.grad_ratio > 0, sig.grad_ratio, np.nan)
-    ax.plot(steps, act, color=c, lw=2, label="activations")
-    ax.plot(steps, grad, color=c, lw=2, ls="--", label="gradients")
-    ax.set_yscale("log")
-    _include_band(ax)
-    _log_ticks(ax)
-    _few_xticks(ax)
-    ax.set(xlim=(0, sig.depth), xlabel="layer (0 = input)", ylabel="std / std where it entered")
-    ax.set_title(f"{sig.label}, {sig.activation}", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
-    plot_depth_histograms(sig, "activation", layers, ax=axes[1], title="activations")
-    if gradients:
-        plot_depth_histograms(sig, "gradient", layers, ax=axes[2], title="gradients", legend=False)
-    # fixed margins instead of tight_layout: a widget redraws this figure, keep it fast
-    fig.subplots_adjust(left=0.08 if gradients else 0.1, right=0.99, bottom=0.16, top=0.9, wspace=0.3)
-    return fig
-
-
-def _few_xticks(ax, n: int = 4) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=n, integer=True))

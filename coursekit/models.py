@@ -1,6 +1,10 @@
-"""Model builders: multilayer perceptrons with readable layer names.
+"""Model builders: multilayer perceptrons with readable layer names, and the activations by name.
 
 Introduced in ``notebooks/00_start_here.ipynb``.
+
+:data:`ACTIVATIONS` is the course's one list of activation names; :func:`mlp` is
+its one network builder, from the two-layer net of notebook 00 to the deep
+stacks of notebooks 01, 02 and 04 (``init=``, ``weight_scale=``, ``head=False``).
 """
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int
+from ._checks import check_bool, check_choice, check_float, check_int
+from .init import NONLINEARITIES, initialize, resolve_scheme
 
-__all__ = ["mlp", "activation", "ACTIVATIONS", "linear_layers"]
+__all__ = ["mlp", "activation", "ACTIVATIONS"]
 
 ACTIVATIONS = {
     "sigmoid": nn.Sigmoid,
@@ -45,6 +50,11 @@ def mlp(
     bn_position: str = "before",
     bias: bool = True,
     seed: int | None = None,
+    *,
+    init: str | None = None,
+    nonlinearity: str | None = None,
+    weight_scale: float = 1.0,
+    head: bool = True,
 ) -> nn.Sequential:
     """Build a fully connected network ``sizes[0] -> ... -> sizes[-1]``.
 
@@ -65,6 +75,17 @@ def mlp(
         seed: if given, the weights are drawn from ``torch.manual_seed(seed)``
             without disturbing the global random state, so two calls with the
             same seed give identical networks.
+        init: re-initialize the weights with a scheme of
+            :data:`coursekit.init.SCHEME_NAMES` (biases start at zero), using the
+            gain of ``activation`` (:func:`coursekit.init.gain_nonlinearity`) unless
+            ``nonlinearity`` names another; "he" always uses ReLU's gain, and
+            "normal" is N(0, 1) as in the original labs. Default (None or
+            "pytorch_default"): PyTorch's own ``nn.Linear`` initialization.
+        nonlinearity: the gain for ``init`` (see :func:`coursekit.init.initialize`).
+        weight_scale: multiply every Linear weight by this after initializing, > 0.
+        head: with False there is no separate output layer: every Linear,
+            the last one too, is a hidden layer ``fc{i}`` followed by its
+            activation (a stack for signal-propagation experiments).
 
     Returns:
         An ``nn.Sequential`` with named layers, e.g. ``model.fc1``, ``model.out``.
@@ -78,15 +99,25 @@ def mlp(
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
     act_key = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
-    if not isinstance(batchnorm, bool):
-        raise TypeError(f"batchnorm must be True or False; got {batchnorm!r}")
+    batchnorm = check_bool("batchnorm", batchnorm)
     bn_position = check_choice("bn_position", bn_position, ("before", "after"))
+    bias = check_bool("bias", bias)
+    head = check_bool("head", head)
     if seed is not None:
         seed = check_int("seed", seed, minimum=0)
+    weight_scale = check_float("weight_scale", weight_scale, 0.0, min_inclusive=False, finite=True)
+    scheme = None
+    if init is not None:
+        scheme, gain = resolve_scheme(init, act_key)
+        if nonlinearity is not None:
+            gain = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+    elif nonlinearity is not None:
+        raise ValueError(f"nonlinearity={nonlinearity!r} is only used with init=...; got init=None")
+    hidden = list(zip(sizes[:-1], sizes[1:])) if not head else list(zip(sizes[:-2], sizes[1:-1]))
 
     def build() -> nn.Sequential:
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-2], sizes[1:-1]), start=1):
+        for i, (n_in, n_out) in enumerate(hidden, start=1):
             layers[f"fc{i}"] = nn.Linear(n_in, n_out, bias=bias)
             if batchnorm and bn_position == "before":
                 layers[f"bn{i}"] = nn.BatchNorm1d(n_out)
@@ -95,21 +126,22 @@ def mlp(
                 layers[f"bn{i}"] = nn.BatchNorm1d(n_out)
             if dropout > 0:
                 layers[f"drop{i}"] = nn.Dropout(dropout)
-        layers["out"] = nn.Linear(sizes[-2], sizes[-1], bias=bias)
+        if head:
+            layers["out"] = nn.Linear(sizes[-2], sizes[-1], bias=bias)
         return nn.Sequential(layers)
 
     if seed is None:
-        return build()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build()
-
-
-def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
-    """Return ``(name, layer)`` for every ``nn.Linear`` in ``model``, input side first.
-
-    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+        model = build()
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build()
+    if scheme is not None and scheme != "pytorch_default":
+        uses_gain = scheme.startswith(("xavier", "kaiming"))
+        initialize(model, scheme, nonlinearity=gain if uses_gain else None, seed=seed)
+    if weight_scale != 1.0:
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.Linear):
+                    m.weight.mul_(weight_scale)
+    return model

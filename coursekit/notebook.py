@@ -12,7 +12,9 @@ import warnings
 import numpy as np
 import torch
 
+from . import __version__
 from ._checks import check_int
+from .plots.style import use_course_style
 
 __all__ = ["setup_notebook", "seed_everything"]
 
@@ -68,39 +70,9 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     warnings.filterwarnings("ignore", message=".*deterministic.*")
     warnings.filterwarnings("ignore", category=UserWarning, module="tqdm")
     warnings.filterwarnings("ignore", message="IProgress not found")
-    _matplotlib_defaults(dpi)
-    from . import __version__
+    use_course_style(dpi)
     # Where new models live, so where fit trains them: the CPU unless you set a default device.
     device = torch.empty(()).device.type
     line = f"coursekit {__version__} | seed {seed} | {threads} thread{'s' if threads > 1 else ''} | device {device}"
     if not quiet:
         print(line)
-
-
-def _matplotlib_defaults(dpi: int) -> None:
-    import matplotlib
-
-    matplotlib.rcParams.update({
-        "figure.dpi": dpi,
-        "savefig.dpi": dpi,
-        "figure.figsize": (6, 3.5),
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "font.size": 10,
-        "legend.frameon": False,
-        "image.interpolation": "nearest",
-        "svg.hashsalt": "coursekit",
-    })
-    try:  # inside IPython: PNG output at the same dpi, no "bbox inches" surprises
-        from IPython import get_ipython
-
-        ip = get_ipython()
-        if ip is not None:
-            from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-            set_matplotlib_formats("png")
-            matplotlib.rcParams["figure.dpi"] = dpi
-    except ImportError:
-        pass

@@ -1,6 +1,13 @@
-"""Optimizers written from scratch, one short ``update`` each, and the family tree they form.
+"""Optimizers: the course's names for them, one factory, and each one written from scratch.
 
 Introduced in ``notebooks/03_optimizers.ipynb``.
+
+The vocabulary lives here once: :data:`OPTIMIZERS` are the names that
+:func:`coursekit.train.fit`, :func:`coursekit.surfaces.trajectory` and the recipes
+of notebook 08 accept, and :func:`make_optimizer` builds one by name, from
+``torch.optim`` or (``scratch=True``) from the classes below.
+:func:`build_optimizer` is the one place that turns what a learner passes as
+``optimizer=`` (a name, a ready optimizer, a factory) into an optimizer.
 
 Every class here is a real ``torch.optim.Optimizer``: it plugs into
 ``coursekit.train.fit``, ``coursekit.surfaces.trajectory`` or any PyTorch loop.
@@ -38,9 +45,13 @@ import torch
 from ._checks import check_choice, check_float
 
 __all__ = [
+    "OPTIMIZERS", "make_optimizer", "build_optimizer",
     "ScratchOptimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam",
-    "SCRATCH", "make", "FAMILY", "plot_family_tree",
+    "SCRATCH", "FAMILY",
 ]
+
+#: Every optimizer name the course knows ("momentum" is SGD with momentum, "nesterov" SGD with NAG).
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam")
 
 
 def _check_betas(betas: Any) -> tuple[float, float]:
@@ -268,31 +279,105 @@ class Adam(ScratchOptimizer):
         p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
 
 
-#: The scratch optimizers by the names :func:`coursekit.train.make_optimizer` uses.
+#: The scratch optimizers by name (a subset of :data:`OPTIMIZERS`).
 SCRATCH: dict[str, type[ScratchOptimizer]] = {
     "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov,
     "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam,
 }
 
 
-def make(name: str, params: Iterable, lr: float, momentum: float = 0.9) -> ScratchOptimizer:
-    """Build a scratch optimizer by name, mirroring :func:`coursekit.train.make_optimizer`.
-
-    ``make("adam", params, lr)`` and ``coursekit.train.make_optimizer("adam", params, lr)``
-    give the same steps; the first is the code of this module, the second ``torch.optim``.
+def make_optimizer(
+    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9, *,
+    scratch: bool = False, **kwargs: Any,
+) -> torch.optim.Optimizer:
+    """Build an optimizer by name.
 
     Args:
-        name: "sgd", "momentum", "nesterov", "adagrad", "rmsprop" or "adam".
-        params: the parameters to optimize.
+        name: one of :data:`OPTIMIZERS`: "sgd", "momentum" (SGD with ``momentum``),
+            "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw" or "nadam".
+        params: the parameters to optimize (``model.parameters()``).
         lr: learning rate, > 0.
-        momentum: used by "momentum" and "nesterov".
+        momentum: used by "momentum" and "nesterov", in [0, 1).
+        scratch: build this module's from-scratch class instead of ``torch.optim``'s
+            (for the names in :data:`SCRATCH`); both give the same steps.
+        kwargs: passed to the optimizer (e.g. ``weight_decay``, ``betas``).
+
+    ``torch.optim``'s SGD, Adam and AdamW use PyTorch's fused implementation
+    when the installed build has one (the same update rule in one kernel per step).
 
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
-    key = check_choice("optimizer", name, SCRATCH)
-    if key in ("momentum", "nesterov"):
-        return SCRATCH[key](params, lr=lr, momentum=momentum)
-    return SCRATCH[key](params, lr=lr)
+    key = check_choice("optimizer", name, SCRATCH if scratch else OPTIMIZERS)
+    lr = check_float("lr", lr, 0.0, min_inclusive=False)
+    momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
+    params = list(params)
+    if scratch:
+        if key in ("momentum", "nesterov"):
+            kwargs = {"momentum": momentum, **kwargs}
+        return SCRATCH[key](params, lr=lr, **kwargs)
+    o = torch.optim
+    if key in ("sgd", "momentum", "nesterov"):
+        cls = o.SGD
+        if key != "sgd":
+            kwargs = {"momentum": momentum, "nesterov": key == "nesterov", **kwargs}
+    else:
+        cls = {"adagrad": o.Adagrad, "rmsprop": o.RMSprop, "adadelta": o.Adadelta, "adam": o.Adam,
+               "adamw": o.AdamW, "nadam": o.NAdam}[key]
+    if key in ("sgd", "momentum", "nesterov", "adam", "adamw") and "fused" not in kwargs and "foreach" not in kwargs:
+        try:  # builds without fused CPU kernels fall back to the plain version
+            return cls(params, lr=lr, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+    return cls(params, lr=lr, **kwargs)
+
+
+def build_optimizer(
+    optimizer: Any, params: Iterable[torch.Tensor], lr: float | None, momentum: float = 0.9, *,
+    default_lr: float | None = None,
+) -> torch.optim.Optimizer:
+    """Turn what a caller passed as ``optimizer=`` into an optimizer over ``params``.
+
+    Args:
+        optimizer: a name of :data:`OPTIMIZERS` (built with ``lr``, or ``default_lr``
+            when ``lr`` is None), a ``torch.optim.Optimizer`` already built over
+            exactly these parameters, or a factory ``params -> Optimizer``.
+        params: the parameters to optimize.
+        lr: the learning rate for a name; must be None for a ready optimizer or a
+            factory (they carry their own rate), so a rate is never silently ignored.
+        momentum: used by "momentum" and "nesterov".
+        default_lr: the rate for a name when ``lr`` is None; if both are None, a
+            name is an error.
+
+    Introduced in ``notebooks/03_optimizers.ipynb``.
+    """
+    params = list(params)
+    if isinstance(optimizer, str):
+        rate = lr if lr is not None else default_lr
+        if rate is None:
+            raise ValueError(f"lr is required when the optimizer is given by name ({optimizer!r})")
+        return make_optimizer(optimizer, params, rate, momentum=momentum)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        if lr is not None:
+            raise ValueError(f"lr={lr!r} would be ignored: a ready optimizer has its own rate "
+                             f"({optimizer.param_groups[0].get('lr')!r}); pass lr only with an optimizer name")
+        mine = {id(p) for p in params}
+        theirs = [p for g in optimizer.param_groups for p in g["params"]]
+        if not theirs or any(id(p) not in mine for p in theirs):
+            raise ValueError("optimizer was built over other parameters than this model's: build it with "
+                             "torch.optim.Adam(model.parameters(), ...) for the model you train")
+        return optimizer
+    if callable(optimizer):
+        if lr is not None:
+            raise ValueError("lr is only used with an optimizer name; put it in the factory instead, "
+                             "e.g. lambda ps: torch.optim.Adam(ps, lr=0.1)")
+        opt = optimizer(params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(opt).__name__}")
+        return opt
+    raise TypeError(
+        f"optimizer must be a name such as 'adam' (one of {', '.join(OPTIMIZERS)}), a torch.optim.Optimizer "
+        f"or a factory params -> Optimizer; got {type(optimizer).__name__} {optimizer!r}"
+    )
 
 
 # ----------------------------------------------------------------------------- family tree
@@ -311,67 +396,3 @@ FAMILY: dict[str, tuple[tuple[str, ...], str, str]] = {
              r"$\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$"),
     "Nadam": (("Adam", "NAG"), "both", r"Adam with NAG's look-ahead on $\hat m$"),
 }
-
-# Box centres (x, y) in a 0..10 x 0..7 canvas: direction on the left, size on the right.
-_LAYOUT = {
-    "GD": (5.0, 6.4), "SGD": (5.0, 5.1),
-    "Momentum": (2.0, 3.8), "NAG": (2.0, 2.3),
-    "Adagrad": (8.4, 3.8), "RMSProp": (6.9, 2.3), "AdaDelta": (9.9, 2.3),
-    "Adam": (5.0, 1.0), "Nadam": (2.0, -0.1),
-}
-
-
-def plot_family_tree(ax=None):
-    """Draw the seed's optimizer family tree: each box holds one update rule.
-
-    GD -> SGD; fixing the step *direction*: Momentum -> NAG; fixing the step
-    *size*: Adagrad -> RMSProp and AdaDelta; Adam = RMSProp + Momentum;
-    Nadam = Adam + NAG. Boxes use the course colours
-    (:func:`coursekit.plots.color`).
-
-    Args:
-        ax: draw into this Axes (default: a new figure).
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    import matplotlib.pyplot as plt
-
-    from .plots import color
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 6.2))
-    else:
-        fig = ax.figure
-    ax.set_xlim(-0.3, 11.5)
-    ax.set_ylim(-0.7, 7.1)
-    ax.axis("off")
-    # The two directions of improvement as shaded bands.
-    ax.axvspan(-0.3, 3.9, ymin=0.2, ymax=0.66, color=color("momentum"), alpha=0.07, lw=0)
-    ax.axvspan(5.4, 11.5, ymin=0.2, ymax=0.66, color=color("rmsprop"), alpha=0.07, lw=0)
-    ax.text(1.8, 4.75, "fix the step DIRECTION", ha="center", fontsize=10, weight="bold", color="#444444")
-    ax.text(8.45, 4.75, "fix the step SIZE", ha="center", fontsize=10, weight="bold", color="#444444")
-
-    titles = {"Adam": "Adam = RMSProp + Momentum", "Nadam": "Nadam = Adam + NAG"}
-    for name, (parents, _, rule) in FAMILY.items():
-        x, y = _LAYOUT[name]
-        key = {"GD": "sgd", "NAG": "nesterov"}.get(name, name.lower())
-        c = color(key) if name != "GD" else "#333333"
-        ax.text(
-            x, y, f"{titles.get(name, name)}\n{rule}", ha="center", va="center", fontsize=9, zorder=3,
-            bbox=dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor=c, linewidth=2.2),
-        )
-    for name, (parents, _, _) in FAMILY.items():
-        for parent in parents:
-            (x0, y0), (x1, y1) = _LAYOUT[parent], _LAYOUT[name]
-            # From the parent's lower edge to the child's upper edge (sideways when level).
-            start = (x0, y0 - 0.42) if y0 - y1 > 0.9 else (x0 + 0.9 * (1 if x1 > x0 else -1), y0 - 0.2)
-            end = (x1, y1 + 0.42) if y0 - y1 > 0.9 else (x1 + 1.2 * (1 if x0 > x1 else -1), y1 + 0.2)
-            ax.annotate("", xy=end, xytext=start, zorder=1,
-                        arrowprops=dict(arrowstyle="-|>", color="#666666", lw=1.2, mutation_scale=12,
-                                        shrinkA=0, shrinkB=0))
-    ax.set_title("The family tree of gradient descent (after the seed's slide)", fontsize=11)
-    return fig
-

@@ -29,32 +29,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_module, check_tensor
-from .diagnostics import StatsTable
+from ._checks import check_bool, check_choice, check_float, check_int, check_module, check_tensor
+from .data import Dataset
+from .diagnostics import LayerStats, StatsTable
+from .init import SCHEME_NAMES
+from .models import ACTIVATIONS, mlp
+from .optim import OPTIMIZERS
+from .train import fit, model_device, pick_device
 
 __all__ = [
-    "RECIPE_KEYS", "INITS", "OPTIMIZERS", "DEFAULT_LRS", "check_recipe", "describe", "build",
-    "layer_grad_norms", "RecipeRun", "run", "RecipeTable", "table",
+    "RECIPE_KEYS", "DEFAULT_LRS", "check_recipe", "describe", "build",
+    "layer_grad_norms", "RecipeRun", "run", "table",
 ]
 
 #: The entries every recipe has, in the order the course introduces the fixes.
 RECIPE_KEYS = ("activation", "init", "optimizer", "batchnorm", "dropout")
 
-#: Initializations a recipe may name: "normal" is N(0, 1) (the seed's labs), "he"
-#: is He/Kaiming normal with std sqrt(2 / fan_in), or any scheme of
-#: :data:`coursekit.init.SCHEMES`.
-INITS = ("normal", "he", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-         "pytorch_default", "uniform")
-
-#: Optimizers a recipe may name (any name :func:`coursekit.train.make_optimizer` knows).
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam")
-
 #: Learning rate used for each optimizer unless the recipe has an ``"lr"`` entry
 #: or ``lrs`` says otherwise: plain SGD's usual 0.1, Adam's paper default 1e-3.
 DEFAULT_LRS = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 1e-3,
                "adadelta": 1.0, "adam": 1e-3, "adamw": 1e-3, "nadam": 2e-3}
-
-_GAINS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu"}
+assert set(DEFAULT_LRS) == set(OPTIMIZERS), "every optimizer needs a default learning rate"
 
 
 def check_recipe(recipe: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,8 +58,10 @@ def check_recipe(recipe: Mapping[str, Any]) -> dict[str, Any]:
     Args:
         recipe: a mapping with exactly the keys of :data:`RECIPE_KEYS`, plus an
             optional ``"lr"`` (a number > 0): ``activation`` (a name of
-            :data:`coursekit.models.ACTIVATIONS`), ``init`` (one of
-            :data:`INITS`), ``optimizer`` (one of :data:`OPTIMIZERS`),
+            :data:`coursekit.models.ACTIVATIONS`), ``init`` (a name of
+            :data:`coursekit.init.SCHEME_NAMES`: "normal" is N(0, 1) as in the
+            original labs, "he" is He et al.'s std sqrt(2 / fan_in)), ``optimizer``
+            (one of :data:`coursekit.optim.OPTIMIZERS`),
             ``batchnorm`` (True/False) and ``dropout`` (probability of dropping
             a hidden unit, in [0, 1)).
 
@@ -77,8 +74,6 @@ def check_recipe(recipe: Mapping[str, Any]) -> dict[str, Any]:
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    from .models import ACTIVATIONS
-
     if not isinstance(recipe, Mapping):
         raise TypeError(f"recipe must be a dict with keys {list(RECIPE_KEYS)}; got {type(recipe).__name__}")
     missing = [k for k in RECIPE_KEYS if k not in recipe]
@@ -89,15 +84,13 @@ def check_recipe(recipe: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"recipe has unknown keys {unknown}; allowed: {list(RECIPE_KEYS)} and 'lr'")
     out: dict[str, Any] = {
         "activation": check_choice("recipe['activation']", recipe["activation"], ACTIVATIONS),
-        "init": check_choice("recipe['init']", recipe["init"], INITS),
+        "init": check_choice("recipe['init']", recipe["init"], SCHEME_NAMES),
         "optimizer": check_choice("recipe['optimizer']", recipe["optimizer"], OPTIMIZERS),
     }
-    if not isinstance(recipe["batchnorm"], bool):
-        raise TypeError(f"recipe['batchnorm'] must be True or False; got {recipe['batchnorm']!r}")
-    out["batchnorm"] = recipe["batchnorm"]
+    out["batchnorm"] = check_bool("recipe['batchnorm']", recipe["batchnorm"])
     out["dropout"] = check_float("recipe['dropout']", recipe["dropout"], 0.0, 1.0, max_inclusive=False)
     if "lr" in recipe:
-        out["lr"] = check_float("recipe['lr']", recipe["lr"], 0.0, min_inclusive=False)
+        out["lr"] = check_float("recipe['lr']", recipe["lr"], 0.0, min_inclusive=False, finite=True)
     return out
 
 
@@ -126,8 +119,7 @@ def build(
 
     It does exactly this (so you can also write it by hand)::
 
-        model = ck.models.mlp(sizes, activation, dropout=dropout, batchnorm=batchnorm, seed=seed)
-        ck.init.initialize(model, scheme, nonlinearity=..., std=1.0, seed=seed)
+        model = ck.models.mlp(sizes, activation, dropout=dropout, batchnorm=batchnorm, init=init, seed=seed)
         fit_kwargs = {"optimizer": optimizer, "lr": lr}
 
     where "normal" is N(0, 1) and "he" is ``kaiming_normal`` with ReLU's gain
@@ -148,9 +140,6 @@ def build(
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    from .init import initialize
-    from .models import mlp
-
     r = check_recipe(recipe)
     seed = check_int("seed", seed, minimum=0)
     rates = dict(DEFAULT_LRS)
@@ -159,14 +148,9 @@ def build(
             raise TypeError(f"lrs must be a dict such as {{'sgd': 0.1, 'adam': 0.001}}; got {type(lrs).__name__}")
         for name, value in lrs.items():
             key = check_choice("lrs key", name, OPTIMIZERS)
-            rates[key] = check_float(f"lrs[{name!r}]", value, 0.0, min_inclusive=False)
-    model = mlp(sizes, activation=r["activation"], dropout=r["dropout"], batchnorm=r["batchnorm"], seed=seed)
-    if r["init"] == "he":
-        initialize(model, "kaiming_normal", nonlinearity="relu", seed=seed)
-    elif r["init"] == "normal":
-        initialize(model, "normal", std=1.0, seed=seed)
-    else:
-        initialize(model, r["init"], nonlinearity=_GAINS.get(r["activation"], "linear"), seed=seed)
+            rates[key] = check_float(f"lrs[{name!r}]", value, 0.0, min_inclusive=False, finite=True)
+    model = mlp(sizes, activation=r["activation"], dropout=r["dropout"], batchnorm=r["batchnorm"],
+                init=r["init"], seed=seed)
     lr = r.get("lr", rates[r["optimizer"]])
     return model, {"optimizer": r["optimizer"], "lr": lr}
 
@@ -198,8 +182,6 @@ def layer_grad_norms(
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    from .diagnostics import LayerStats
-
     check_module("model", model)
     check_tensor("x", x, ndim=2)
     check_tensor("y", y, ndim=1)
@@ -209,7 +191,7 @@ def layer_grad_norms(
     device = next((p.device for p in model.parameters()), x.device)
     with torch.random.fork_rng(devices=_rng_devices()):
         torch.manual_seed(seed)
-        with LayerStats(model, percentiles=(), bins=2) as stats:
+        with LayerStats(model, percentiles=()) as stats:
             loss = nn.functional.cross_entropy(model(x.to(device)), y.to(device))
             loss.backward()
     model.zero_grad(set_to_none=True)
@@ -314,9 +296,6 @@ def run(
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    from .data import Dataset
-    from .train import _model_device, fit, pick_device
-
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a coursekit Dataset (ck.data.load(...)); got {type(data).__name__}")
     if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__") or len(hidden) == 0:
@@ -330,7 +309,7 @@ def run(
     r = check_recipe(recipe)
     sizes = [data.n_features, *hidden, data.n_classes]
     model, fit_kwargs = build(r, sizes, seed=seed, lrs=lrs)
-    dev = pick_device(device) if device is not None else _model_device(model)
+    dev = pick_device(device) if device is not None else model_device(model)
     model.to(dev)
     label = label or describe(r)
     x0, y0 = data.x_train[:grad_examples], data.y_train[:grad_examples]
@@ -343,19 +322,12 @@ def run(
                      init_loss=loss0, act_std=act_std, lr=float(fit_kwargs["lr"]))
 
 
-class RecipeTable(StatsTable):
-    """A :class:`coursekit.diagnostics.StatsTable` with the formats of :func:`table`.
-
-    Introduced in ``notebooks/08_putting_it_together.ipynb``.
-    """
-
-    FORMATS = {"val_acc": "{:.3f}", "change": "{:+.3f}", "grad_ratio": "{:.2f}", "init_loss": "{:.3g}"}
-    LEFT_ALIGN_TEXT = True
+_TABLE_FORMATS = {"val_acc": "{:.3f}", "change": "{:+.3f}", "grad_ratio": "{:.2f}", "init_loss": "{:.3g}"}
 
 
 def table(
     runs: Sequence[RecipeRun], accuracy: float = 0.9, baseline: RecipeRun | str | None = None,
-) -> RecipeTable:
+) -> StatsTable:
     """One row per run: validation accuracy, epochs to ``accuracy``, gradient ratio, first loss.
 
     Columns: ``run`` (the label), ``val_acc`` (after the last epoch), ``change``
@@ -378,7 +350,7 @@ def table(
     elif baseline is not None and not isinstance(baseline, RecipeRun):
         raise TypeError(f"baseline must be a RecipeRun, 'previous' or None; got {type(baseline).__name__}")
     col = f"epochs_to_{accuracy:g}"
-    rows = RecipeTable()
+    rows = StatsTable(formats=_TABLE_FORMATS, text_left=True)
     for i, r in enumerate(runs):
         row: dict[str, Any] = {"run": r.label, "val_acc": r.val_acc}
         if isinstance(baseline, RecipeRun):

@@ -7,8 +7,8 @@ know about it (its minima, the value there, a good window to look at). On it,
 :func:`trajectory` runs a real ``torch.optim`` optimizer (or any
 ``torch.optim.Optimizer``, such as the scratch ones in :mod:`coursekit.optim`)
 from a starting point and records the path and the loss at every step.
-:func:`plot_trajectories` draws several paths over the contours, and
-:func:`draw_trajectory` is the plain function behind the notebook's widget.
+The figures layer draws them (:func:`coursekit.plots.plot_trajectories`,
+:func:`coursekit.plots.plot_trajectory` behind the notebook's widget).
 
 The surfaces (all in :data:`SURFACES`):
 
@@ -33,11 +33,11 @@ import numpy as np
 import torch
 
 from ._checks import check_choice, check_float, check_int
+from .optim import build_optimizer
 
 __all__ = [
     "Surface", "SURFACES", "get", "Trajectory", "trajectory", "tune_lr",
-    "plot_surface", "plot_trajectories", "draw_trajectory", "zigzag_fraction", "steps_to_leave",
-    "largest_climb", "path_length",
+    "zigzag_fraction", "steps_to_leave", "largest_climb",
 ]
 
 Point = tuple[float, float]
@@ -233,27 +233,6 @@ class Trajectory:
                 f"final ({x:.3f}, {y:.3f}), loss {self.final_loss:.4g}{', diverged' if self.diverged else ''})")
 
 
-def _build_optimizer(optimizer: Any, params: list[torch.Tensor], lr: float | None, momentum: float):
-    if isinstance(optimizer, str):
-        from .train import make_optimizer
-
-        if lr is None:
-            raise ValueError(f"lr is required when the optimizer is given by name ({optimizer!r})")
-        return make_optimizer(optimizer, params, lr, momentum=momentum)
-    if callable(optimizer):
-        if lr is not None:
-            raise ValueError("lr is only used with an optimizer name; put it in the factory instead, "
-                             "e.g. lambda ps: torch.optim.Adam(ps, lr=0.1)")
-        opt = optimizer(params)
-        if not isinstance(opt, torch.optim.Optimizer):
-            raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(opt).__name__}")
-        return opt
-    raise TypeError(
-        "optimizer must be a name such as 'adam' (with lr=...) or a factory params -> torch.optim.Optimizer; "
-        f"got {type(optimizer).__name__}"
-    )
-
-
 def _check_point(name: str, value: Any) -> Point:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().tolist()
@@ -311,7 +290,7 @@ def trajectory(
     momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
     max_norm = check_float("max_norm", max_norm, 0.0, min_inclusive=False)
     point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    opt = _build_optimizer(optimizer, [point], lr, momentum)
+    opt = build_optimizer(optimizer, [point], lr, momentum)
     if label is None:
         label = optimizer if isinstance(optimizer, str) else type(opt).__name__
     path: list[list[float]] = []
@@ -424,15 +403,6 @@ def largest_climb(tr: Trajectory) -> float:
     return float(np.max(loss - np.minimum.accumulate(loss)))
 
 
-def path_length(tr: Trajectory) -> float:
-    """Total length of the path (sum of the step lengths, up to any divergence).
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    path = tr.path[np.isfinite(tr.path).all(axis=1)]
-    return float(np.hypot(*np.diff(path, axis=0).T).sum())
-
-
 def steps_to_leave(tr: Trajectory, radius: float, center: Sequence[float] = (0.0, 0.0)) -> int | None:
     """First step at which the path is farther than ``radius`` from ``center``; None if never.
 
@@ -447,171 +417,3 @@ def steps_to_leave(tr: Trajectory, radius: float, center: Sequence[float] = (0.0
     if tr.diverged:  # it ran off past max_norm: it left at the first missing step
         return int(np.nonzero(~np.isfinite(tr.path[:, 0]))[0][0])
     return None
-
-
-# ----------------------------------------------------------------------------- drawing
-
-def _levels(surf: Surface, Z: np.ndarray, n: int) -> np.ndarray:
-    if surf.log_levels:
-        zmin = surf.min_value if surf.min_value is not None else float(np.nanmin(Z))
-        top = float(np.nanpercentile(Z, 99))
-        lo = max(float(np.nanmin(Z)) - zmin, top * 1e-6, 1e-6)
-        return zmin + np.logspace(np.log10(lo), np.log10(max(top - zmin, lo * 10)), n)
-    return np.linspace(float(np.nanmin(Z)), float(np.nanmax(Z)), n)
-
-
-def plot_surface(surface: str | Surface, ax=None, levels: int = 25, grid: int = 120, minima: bool = True):
-    """Contour lines of a surface with its minima (stars) and saddle points (crosses).
-
-    Args:
-        surface: a :class:`Surface` or its name.
-        ax: draw into this Axes (default: a new figure).
-        levels: number of contour levels (log-spaced for ``log_levels`` surfaces).
-        grid: grid points per side.
-        minima: mark minima and saddle points.
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    import matplotlib.pyplot as plt
-
-    surf = get(surface)
-    levels = check_int("levels", levels, minimum=2, maximum=200)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.5, 3.8))
-    else:
-        fig = ax.figure
-    X, Y, Z = surf.grid(grid)
-    ax.contour(X, Y, Z, levels=_levels(surf, Z, levels), cmap="Greys_r",
-               linewidths=0.7, alpha=0.55)
-    if minima:
-        for mx, my in surf.minima:
-            ax.plot(mx, my, marker="*", ms=13, color="black", mec="white", mew=0.8, ls="none", zorder=5)
-        for sx, sy in surf.saddles:
-            ax.plot(sx, sy, marker="X", ms=8, color="black", mec="white", mew=0.8, ls="none", zorder=5)
-    ax.set(xlim=surf.xlim, ylim=surf.ylim, xlabel="x", ylabel="y")
-    ax.set_title(f"{surf.title}\n{surf.formula}", fontsize=9)
-    ax.grid(False)
-    return fig
-
-
-def plot_trajectories(
-    surface: str | Surface,
-    trajectories: Sequence[Trajectory],
-    ax=None,
-    title: str | None = None,
-    legend: bool = True,
-    levels: int = 25,
-    grid: int = 120,
-    markers: bool = True,
-    legend_loc: str = "best",
-):
-    """Several optimizer paths over the contours of one surface, with a legend.
-
-    Each path is drawn in its optimizer's course colour
-    (:func:`coursekit.plots.color` of its label); a dot marks the start and a
-    ring the end.
-
-    Args:
-        surface: a :class:`Surface` or its name.
-        trajectories: :class:`Trajectory` objects on that surface.
-        ax: draw into this Axes (default: a new figure).
-        title: axis title (default: the surface's title and formula).
-        legend: add a legend with each label (and learning rate when known).
-        levels, grid: contour settings (see :func:`plot_surface`).
-        markers: draw a small dot at every step (shows the step sizes).
-        legend_loc: where the legend goes (a matplotlib ``loc`` such as "lower left").
-
-    Paths are drawn in the given order, so the last one is on top.
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    from .plots import color
-
-    surf = get(surface)
-    trajectories = list(trajectories)
-    for i, tr in enumerate(trajectories):
-        if not isinstance(tr, Trajectory):
-            raise TypeError(f"trajectories[{i}] must be a Trajectory (from trajectory()); got {type(tr).__name__}")
-        if tr.surface != surf.name:
-            raise ValueError(f"trajectories[{i}] ran on {tr.surface!r}, not on {surf.name!r}")
-    fig = plot_surface(surf, ax=ax, levels=levels, grid=grid)
-    ax = ax if ax is not None else fig.axes[0]
-    for i, tr in enumerate(trajectories):
-        c = color(tr.label, i)
-        lab = tr.label + (f" (lr {tr.lr:g})" if tr.lr is not None else "") + (" diverged" if tr.diverged else "")
-        ax.plot(tr.path[:, 0], tr.path[:, 1], color=c, lw=1.6, label=lab, zorder=3,
-                marker="o" if markers else None, ms=2.2)
-        ax.plot(*tr.path[0], marker="o", ms=6, color=c, zorder=4)
-        ax.plot(*tr.final, marker="o", ms=8, mfc="none", mec=c, mew=1.8, zorder=4)
-    ax.set(xlim=surf.xlim, ylim=surf.ylim)
-    if title is not None:
-        ax.set_title(title, fontsize=9)
-    if legend and trajectories:
-        ax.legend(fontsize=7, loc=legend_loc, framealpha=0.85, frameon=True)
-    return fig
-
-
-def draw_trajectory(
-    surface: str = "beale",
-    optimizer: str = "adam",
-    lr: float = 0.1,
-    momentum: float = 0.9,
-    steps: int = 100,
-    start: Sequence[float] | None = None,
-    fig=None,
-):
-    """The widget's figure: one optimizer's path on a surface (left) and its loss per step (right).
-
-    A plain function: the notebook's widget only wires sliders to it, and a
-    static cell calls it with fixed values. Compute and draw take about 0.1 s
-    for 100 steps on one CPU thread (see ``benchmarks/bench_widgets.py``).
-
-    Args:
-        surface: a name from :data:`SURFACES`.
-        optimizer: an optimizer name (see :func:`coursekit.train.make_optimizer`).
-        lr: learning rate, > 0.
-        momentum: used by "momentum" and "nesterov".
-        steps: optimizer steps, >= 1.
-        start: starting point (default: the surface's).
-        fig: a Figure this function returned before, to redraw into (what the
-            widget does; see :func:`coursekit.plots.panels`); default a new one.
-
-    Returns:
-        The matplotlib Figure.
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    from .plots import color, panels
-
-    surf = get(surface)
-    tr = trajectory(surf, optimizer, start, steps, lr=lr, momentum=momentum)
-    # Fixed margins instead of tight_layout, few ticks and a coarse contour grid:
-    # text layout dominates the cost of a redraw, and the widget must answer fast.
-    fig, (ax_p, ax_l) = panels(2, (8.0, 3.4), fig=fig, width_ratios=[1.2, 1])
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.28)
-    plot_trajectories(surf, [tr], ax=ax_p, legend=False, levels=15, grid=80, title="")
-    t = np.arange(tr.steps + 1)
-    if surf.min_value is not None:
-        gap = np.maximum(tr.loss - surf.min_value, 1e-16)
-        ax_l.plot(t, np.log10(gap), color=color(tr.label))
-        ax_l.set_ylabel("log10( f − f(minimum) )")
-    else:
-        ax_l.plot(t, tr.loss, color=color(tr.label))
-        ax_l.set_ylabel("f")
-    ax_p.locator_params(nbins=4)
-    ax_l.locator_params(nbins=3)
-    ax_l.set_xlabel("step")
-    end = tr.final
-    status = "diverged" if tr.diverged else f"ends at ({end[0]:.2f}, {end[1]:.2f})"
-    mom = f", momentum {momentum:g}" if tr.label in ("momentum", "nesterov") else ""
-    # Titles as plain texts: Axes.set_title re-measures the tick labels on every draw.
-    ax_p.text(0.5, 1.03, surf.title, transform=ax_p.transAxes, ha="center", va="bottom", fontsize=9)
-    ax_l.text(0.5, 1.03, f"{tr.label}, lr {lr:g}{mom}: {status}", transform=ax_l.transAxes,
-              ha="center", va="bottom", fontsize=9)
-    return fig

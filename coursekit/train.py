@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_module, check_tensor
+from ._checks import check_choice, check_int, check_module, check_tensor
 from .data import Dataset, batches
+from .optim import build_optimizer
 
-__all__ = ["fit", "evaluate", "History", "Callback", "make_optimizer", "OPTIMIZERS", "LOSSES", "pick_device"]
+__all__ = ["fit", "evaluate", "History", "Callback", "LOSSES", "model_device", "pick_device"]
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam")
 LOSSES = ("cross_entropy", "bce_with_logits", "bce", "mse")
 
 
@@ -103,8 +103,13 @@ class Callback:
         pass
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
-    """Where the model's first parameter (or buffer) lives; the default device for an empty model."""
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's first parameter (or buffer) lives; the default device for an empty model.
+
+    This is where :func:`fit` trains unless told otherwise.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
     for t in (*model.parameters(), *model.buffers()):
         return t.device
     return torch.empty(()).device
@@ -124,47 +129,6 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         return torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device must be like 'cpu', 'cuda' or 'cuda:0'; got {device!r} ({exc})") from None
-
-
-def make_optimizer(
-    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9, **kwargs
-) -> torch.optim.Optimizer:
-    """Build a ``torch.optim`` optimizer by name.
-
-    Args:
-        name: "sgd", "momentum" (SGD with ``momentum``), "nesterov", "adagrad",
-            "rmsprop", "adadelta", "adam", "adamw" or "nadam".
-        params: the parameters to optimize (``model.parameters()``).
-        lr: learning rate, > 0.
-        momentum: used by "momentum" and "nesterov".
-        kwargs: passed to the optimizer (e.g. ``weight_decay``, ``betas``).
-
-    SGD, Adam and AdamW use PyTorch's fused implementation when the installed
-    build has one (the same update rule computed in one kernel per step).
-
-    Introduced in ``notebooks/03_optimizers.ipynb``.
-    """
-    key = check_choice("optimizer", name, OPTIMIZERS)
-    lr = check_float("lr", lr, 0.0, min_inclusive=False)
-    momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
-    params = list(params)
-    o = torch.optim
-    if key in ("sgd", "momentum", "nesterov"):
-        cls = o.SGD
-        if key != "sgd":
-            kwargs = {"momentum": momentum, "nesterov": key == "nesterov", **kwargs}
-    else:
-        cls = {"adagrad": o.Adagrad, "rmsprop": o.RMSprop, "adadelta": o.Adadelta, "adam": o.Adam,
-               "adamw": o.AdamW, "nadam": o.NAdam}[key]
-    if key in ("sgd", "momentum", "nesterov", "adam", "adamw") and "fused" not in kwargs and "foreach" not in kwargs:
-        # Same algorithm, one fused kernel per step instead of one small op per tensor:
-        # about 20 % faster training of the course's small MLPs on a CPU. Older
-        # PyTorch builds without fused CPU kernels fall back to the plain version.
-        try:
-            return cls(params, lr=lr, fused=True, **kwargs)
-        except (RuntimeError, TypeError, ValueError):
-            pass
-    return cls(params, lr=lr, **kwargs)
 
 
 def _loss_fn(loss: str | Callable) -> tuple[Callable, str]:
@@ -255,32 +219,12 @@ def _unpack(data) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torc
     )
 
 
-class _LivePlot(Callback):
-    """Redraws the loss curves in place after each epoch (JupyterLab / notebook only)."""
-
-    def __init__(self) -> None:
-        self.handle = None
-
-    def on_epoch_end(self, epoch: int, history: History) -> None:
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        from .plots import plot_history
-
-        fig = plot_history(history)
-        if self.handle is None:
-            self.handle = display(fig, display_id=True)
-        else:
-            self.handle.update(fig)
-        plt.close(fig)
-
-
 def fit(
     model: nn.Module,
     data,
     *,
     optimizer: str | torch.optim.Optimizer | Callable = "adam",
-    lr: float = 1e-3,
+    lr: float | None = None,
     epochs: int = 10,
     batch_size: int = 100,
     loss: str | Callable = "cross_entropy",
@@ -288,7 +232,6 @@ def fit(
     device: str | torch.device | None = None,
     callbacks: Sequence[Callback] = (),
     progress: bool = True,
-    live_plot: bool = False,
     label: str = "",
     max_steps: int | None = None,
 ) -> History:
@@ -303,10 +246,11 @@ def fit(
         model: the network (``nn.Module``) to train in place.
         data: a :class:`~coursekit.data.Dataset`, ``(x_train, y_train)`` or
             ``(x_train, y_train, x_val, y_val)``.
-        optimizer: a name for :func:`make_optimizer` ("adam", "sgd", ...), a
-            ready ``torch.optim.Optimizer`` over the model's parameters, or a
-            factory ``params -> Optimizer``.
-        lr: learning rate when ``optimizer`` is a name.
+        optimizer: a name of :data:`coursekit.optim.OPTIMIZERS` ("adam", "sgd", ...),
+            a ready ``torch.optim.Optimizer`` over this model's parameters, or a
+            factory ``params -> Optimizer`` (see :func:`coursekit.optim.build_optimizer`).
+        lr: learning rate when ``optimizer`` is a name (default 1e-3); leave it
+            out with a ready optimizer or a factory, which carry their own rate.
         epochs: passes over the training data, >= 1.
         batch_size: examples per step, >= 1.
         loss: "cross_entropy" (logits and class indices), "bce_with_logits",
@@ -318,9 +262,9 @@ def fit(
             ``x.to("cuda")``). Default: where the model's parameters already
             are, so a new model trains on the CPU even when a GPU is present,
             and the notebooks' numbers are the same on every machine.
-        callbacks: :class:`Callback` objects notified during training.
+        callbacks: :class:`Callback` objects notified during training (e.g.
+            :class:`coursekit.plots.LivePlot`, which redraws the loss curves after every epoch).
         progress: show a ``tqdm.auto`` bar over epochs.
-        live_plot: redraw the loss curves in place after every epoch (in Jupyter).
         label: name stored in the History for legends and tables.
         max_steps: stop after this many optimizer steps (the epoch in progress
             is finished with a validation pass).
@@ -346,26 +290,15 @@ def fit(
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
     loss_fn, kind = _loss_fn(loss)
-    dev = pick_device(device) if device is not None else _model_device(model)
+    dev = pick_device(device) if device is not None else model_device(model)
     model.to(dev)
-    if isinstance(optimizer, torch.optim.Optimizer):
-        opt = optimizer
-    elif isinstance(optimizer, str):
-        opt = make_optimizer(optimizer, model.parameters(), lr)
-    elif callable(optimizer):
-        opt = optimizer(model.parameters())
-        if not isinstance(opt, torch.optim.Optimizer):
-            raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(opt).__name__}")
-    else:
-        raise TypeError(
-            f"optimizer must be a name such as 'adam', a torch.optim.Optimizer or a factory; got {optimizer!r}"
-        )
+    opt = build_optimizer(optimizer, model.parameters(), lr, default_lr=1e-3)
     x_train, y_train = x_train.to(dev), y_train.to(dev)
     has_val = x_val is not None and y_val is not None and len(y_val) > 0
     if has_val:
         x_val, y_val = x_val.to(dev), y_val.to(dev)
 
-    callbacks = list(callbacks) + ([_LivePlot()] if live_plot else [])
+    callbacks = list(callbacks)
     history = History(label=label, steps_per_epoch=-(-x_train.shape[0] // batch_size))
     gen = torch.Generator().manual_seed(seed)
     step_losses: list[torch.Tensor] = []

@@ -2,9 +2,12 @@
 
 Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
 
-A widget here never computes anything itself: it calls a plain function that
-lives with its concept (``coursekit.diagnostics``, ``coursekit.surfaces``...),
-which tests call directly and which the notebook also uses for a static figure.
+A widget here never computes anything itself: it calls a plain draw function of
+the figures layer (``coursekit.plots``), which computes with the topic module
+(``coursekit.flow``, ``coursekit.surfaces``, ...); tests call both directly and
+the notebook also uses the draw function for a static figure. The tricks that
+keep a redraw fast (reusing the figure, the live style) live in
+:mod:`coursekit.plots.style`.
 Figures are ordinary inline matplotlib PNGs redrawn inside an ``Output``
 widget, so no front-end extension beyond what ``pip install ipywidgets`` brings
 is needed.
@@ -12,15 +15,18 @@ is needed.
 from __future__ import annotations
 
 import inspect
+import io
 import time
 from typing import Any, Callable
 
-__all__ = ["interactive_figure", "control"]
+import ipywidgets as W
+import matplotlib
+import matplotlib.pyplot as plt
+from IPython.display import Image, display
 
-# What live redraws change against the static figures: no grid lines and titles at a fixed
-# height (two layout passes saved, ~30 and ~10-20 ms here), and text without font hinting
-# (about a fifth of the PNG's rendering time at the course's 72 dpi; it looks the same).
-_LIVE_STYLE = {"axes.grid": False, "axes.titley": 1.0, "text.hinting": "no_hinting"}
+from .plots.style import LIVE_STYLE
+
+__all__ = ["interactive_figure", "control"]
 
 
 def control(name: str, spec: Any):
@@ -35,8 +41,6 @@ def control(name: str, spec: Any):
     The first value of a slider is its ``min`` unless the spec is a widget; pass
     a widget to choose a starting value.
     """
-    import ipywidgets as W
-
     style = {"description_width": "initial"}
     if isinstance(spec, W.ValueWidget):
         return spec
@@ -68,17 +72,15 @@ def _accepts_fig(draw: Callable[..., Any]) -> bool:
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 
 
-def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **controls: Any):
+def interactive_figure(draw: Callable[..., Any], **controls: Any):
     """Wire ``controls`` to ``draw(**values) -> matplotlib Figure``; redraw on every change.
 
     Args:
         draw: a plain function returning a Figure. If it takes a ``fig``
             keyword, every redraw after the first passes the previous Figure
             back, so the function can draw into it instead of building a new
-            one (about half the time of a redraw; see
-            :func:`coursekit.plots.panels`). Figures are closed after display,
-            so they do not pile up.
-        layout: "vertical" (controls above the figure) or "horizontal" (controls in a row).
+            one (see :func:`coursekit.plots.panels`). Figures are closed after
+            display, so they do not pile up.
         controls: keyword -> control spec (see :func:`control`).
 
     Returns:
@@ -95,17 +97,8 @@ def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
-    import io
-
-    import ipywidgets as W
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, display
-
     if not callable(draw):
         raise TypeError(f"draw must be a function returning a matplotlib Figure; got {type(draw).__name__}")
-    if layout not in ("vertical", "horizontal"):
-        raise ValueError(f"layout must be 'vertical' or 'horizontal'; got {layout!r}")
     if not controls:
         raise ValueError("give at least one control, e.g. depth=(2, 20)")
     if "fig" in controls:
@@ -113,8 +106,7 @@ def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **
     widgets = {name: control(name, spec) for name, spec in controls.items()}
     reuse = _accepts_fig(draw)
     out = W.Output()
-    box_cls = W.HBox if layout == "horizontal" else W.VBox
-    panel = W.VBox([box_cls(list(widgets.values())), out])
+    panel = W.VBox([W.VBox(list(widgets.values())), out])
     panel.controls = widgets
     panel.output = out
     panel.last_figure = None
@@ -124,16 +116,16 @@ def interactive_figure(draw: Callable[..., Any], *, layout: str = "vertical", **
     panel.calls = 0
 
     def render(**values: Any) -> bytes:
-        # The live style (see _LIVE_STYLE; the static twin in the notebook keeps the
-        # defaults) is read both while drawing and while rendering.
-        with matplotlib.rc_context(_LIVE_STYLE):
+        # The live style (the static twin in the notebook keeps the defaults) is
+        # read both while drawing and while rendering.
+        with matplotlib.rc_context(LIVE_STYLE):
             if reuse and panel.last_figure is not None:
                 fig = draw(**values, fig=panel.last_figure)
             else:
                 fig = draw(**values)
-            # Render the PNG ourselves, at the figure's size: the inline backend's
-            # default bbox_inches="tight" costs a second layout pass (~80 ms here),
-            # half of a redraw's budget. The draw functions lay their figures out.
+            # Render the PNG ourselves, at the figure's size, without the inline
+            # backend's bbox_inches="tight" (a second layout pass); the draw
+            # functions lay their figures out.
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=fig.dpi, pil_kwargs={"compress_level": 1})
         plt.close(fig)  # out of pyplot's list (the inline backend would show it again); still drawable

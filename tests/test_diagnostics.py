@@ -11,17 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.diagnostics import (
-    LayerStats,
-    StatsTable,
-    activation_curve,
-    activation_profile,
-    deep_mlp,
-    gradient_flow,
-    plot_activation_profile,
-    plot_gradient_flow,
-)
+from coursekit.diagnostics import LayerStats, StatsTable
+from coursekit.flow import activation_curve, activation_profile, gradient_flow
 from coursekit.models import mlp
+from coursekit.plots import plot_activation_profile, plot_gradient_flow
 from coursekit.train import fit
 
 
@@ -92,7 +85,7 @@ def test_weight_gradient_norm_and_ratio_match_manual_autograd():
 def test_activation_statistics_match_numpy():
     x, y = _batch(n=64)
     model = mlp([12, 16, 3], "relu", seed=0)
-    with LayerStats(model, percentiles=(15, 50, 85), bins=10) as stats:
+    with LayerStats(model, percentiles=(15, 50, 85)) as stats:
         out = model(x)
     a = torch.relu(model.fc1(x)).detach().numpy()
     assert stats.act_mean["act1"][0] == pytest.approx(a.mean(), rel=1e-5)
@@ -100,10 +93,6 @@ def test_activation_statistics_match_numpy():
     np.testing.assert_allclose(stats.act_percentiles["act1"][0], np.percentile(a, [15, 50, 85]), rtol=1e-5)
     dead = (a <= 0).all(axis=0).mean()
     assert stats.dead["act1"][0] == pytest.approx(dead)
-    assert stats.act_hist["act1"].shape == (1, 10)
-    assert stats.act_hist["act1"][0].sum() == a.size  # every value counted, none dropped
-    edges = stats.hist_edges["act1"]
-    np.testing.assert_allclose(stats.act_hist["act1"][0], np.histogram(a, bins=edges)[0])
     assert np.isnan(stats.saturated["act1"][0])  # ReLU cannot saturate
     assert out.requires_grad and np.isnan(stats.grad_norm["act1"][0])  # no backward: NaN, not 0
 
@@ -247,9 +236,6 @@ def test_table_before_recording_is_a_clear_error():
         ({"every": 1.5}, TypeError, "every must be an integer"),
         ({"percentiles": (50, 150)}, ValueError, "percentiles\\[1\\]"),
         ({"percentiles": "50"}, TypeError, "percentiles"),
-        ({"bins": 1}, ValueError, "bins"),
-        ({"hist_range": (1, 0)}, ValueError, "low < high"),
-        ({"hist_range": 3}, TypeError, "hist_range"),
         ({"saturation": 1.0}, ValueError, "saturation"),
         ({"unit": -1}, ValueError, "unit"),
         ({"include_no_grad": "yes"}, TypeError, "include_no_grad"),
@@ -294,7 +280,7 @@ def test_gradient_flow_vanishes_through_deep_sigmoid_not_relu_with_he():
 def test_gradient_flow_matches_layerstats_on_the_same_model():
     x, y = _batch(n=30, d=64, classes=10)
     r = gradient_flow(3, "tanh", x=x, y=y, seed=4)
-    model = deep_mlp(3, "tanh", seed=4)
+    model = mlp([64, 64, 64, 64, 10], "tanh", seed=4)
     F.cross_entropy(model(x), y).backward()
     norms = [m.weight.grad.norm().item() for m in model.modules() if isinstance(m, nn.Linear)]
     np.testing.assert_allclose(r["weight_grad_norm"], norms, rtol=1e-5)
@@ -314,11 +300,11 @@ def test_gradient_flow_bad_inputs():
         gradient_flow(3, x=torch.zeros(2, 64))
 
 
-def test_deep_mlp_weight_scale_multiplies_the_weights():
-    a = deep_mlp(3, "relu", seed=1)
-    b = deep_mlp(3, "relu", seed=1, weight_scale=2.5)
+def test_mlp_weight_scale_multiplies_the_weights():
+    a = mlp([64, 64, 64, 64, 10], "relu", seed=1)
+    b = mlp([64, 64, 64, 64, 10], "relu", seed=1, weight_scale=2.5)
     torch.testing.assert_close(b.fc2.weight, 2.5 * a.fc2.weight)
-    he = deep_mlp(3, "relu", init="kaiming_normal", seed=1)
+    he = mlp([64, 64, 64, 64, 10], "relu", init="kaiming_normal", seed=1)
     assert he.fc2.weight.std().item() == pytest.approx((2 / 64) ** 0.5, rel=0.1)
 
 

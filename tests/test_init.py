@@ -14,15 +14,13 @@ from coursekit import init as ck_init
 from coursekit.init import (
     SCHEMES,
     DepthSignal,
-    deep_stack,
     expected_std,
     initialize,
-    plot_depth_histograms,
-    plot_depth_profiles,
-    plot_signal_through_depth,
     scheme_label,
     signal_through_depth,
 )
+from coursekit.models import mlp
+from coursekit.plots import plot_depth_histograms, plot_depth_profiles, plot_signal_through_depth
 
 # (fan_in, fan_out): square, wide, narrow; every weight matrix has >= 4,000 entries,
 # so a sampled std is within ~1 % of the truth (5 % tolerance = several sigmas).
@@ -56,7 +54,8 @@ def layer(fan_in: int, fan_out: int) -> nn.Linear:
 @pytest.mark.parametrize("scheme", ["normal", "uniform", "xavier_uniform", "xavier_normal",
                                     "kaiming_uniform", "kaiming_normal", "pytorch_default"])
 def test_sampled_std_matches_the_formula(scheme, fan_in, fan_out):
-    lin = initialize(layer(fan_in, fan_out), scheme, nonlinearity="relu", std=0.3, a=0.2, seed=1)
+    nl = "relu" if scheme.startswith(("xavier", "kaiming")) else None  # the others take no gain
+    lin = initialize(layer(fan_in, fan_out), scheme, nonlinearity=nl, std=0.3, a=0.2, seed=1)
     w = lin.weight.detach().double()
     want = formula_std(scheme, fan_in, fan_out, GAINS["relu"], std=0.3, a=0.2)
     assert w.mean().abs() < 0.05 * want
@@ -67,7 +66,8 @@ def test_sampled_std_matches_the_formula(scheme, fan_in, fan_out):
 @pytest.mark.parametrize("fan_in,fan_out", SHAPES)
 @pytest.mark.parametrize("scheme", ["uniform", "xavier_uniform", "kaiming_uniform", "pytorch_default"])
 def test_uniform_schemes_fill_their_bound_sqrt3_times_the_std(scheme, fan_in, fan_out):
-    lin = initialize(layer(fan_in, fan_out), scheme, nonlinearity="tanh", a=0.2, seed=2)
+    nl = "tanh" if scheme.startswith(("xavier", "kaiming")) else None
+    lin = initialize(layer(fan_in, fan_out), scheme, nonlinearity=nl, a=0.2, seed=2)
     w = lin.weight.detach().double().abs()
     bound = math.sqrt(3) * formula_std(scheme, fan_in, fan_out, GAINS["tanh"], a=0.2)
     assert w.max() <= bound * (1 + 1e-6)
@@ -78,7 +78,8 @@ def test_uniform_schemes_fill_their_bound_sqrt3_times_the_std(scheme, fan_in, fa
 
 @pytest.mark.parametrize("scheme", ["normal", "xavier_normal", "kaiming_normal"])
 def test_normal_schemes_are_gaussian_not_uniform(scheme):
-    lin = initialize(layer(400, 300), scheme, nonlinearity="relu", std=0.05, seed=3)
+    nl = "relu" if scheme.startswith(("xavier", "kaiming")) else None
+    lin = initialize(layer(400, 300), scheme, nonlinearity=nl, std=0.05, seed=3)
     w = lin.weight.detach().double()
     s = w.std()
     assert (w.abs().mean() / s).item() == pytest.approx(math.sqrt(2 / math.pi), abs=0.01)
@@ -130,7 +131,7 @@ def test_conv_layers_use_channels_times_kernel_as_fan_in():
 def test_initialize_draws_exactly_what_torch_nn_init_draws(scheme, reference):
     sizes = [(64, 32), (32, 10)]
     model = nn.Sequential(*[nn.Linear(i, o) for i, o in sizes])
-    nonlinearity = "linear" if scheme.startswith("xavier") else "relu"
+    nonlinearity = {"xavier": "linear", "kaiming": "relu"}.get(scheme.split("_")[0])
     initialize(model, scheme, nonlinearity=nonlinearity, seed=11)
     torch.manual_seed(11)
     for lin, (i, o) in zip(model, sizes):
@@ -184,11 +185,23 @@ def test_same_seed_same_weights_other_seed_other_weights():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def deep_stack(depth, activation, scheme, width, seed, *, nonlinearity=None, **kw):
+    """The stack signal_through_depth measures, as a module: Linear(bias=False) -> activation, ``depth`` times.
+
+    Gains follow PyTorch's conventions unless ``nonlinearity`` is given: ``xavier_*_(w)``
+    with gain 1, ``kaiming_*_(w, nonlinearity=activation)``.
+    """
+    if nonlinearity is None and scheme.startswith(("xavier", "kaiming")):
+        nonlinearity = "linear" if scheme.startswith("xavier") or activation == "identity" else activation
+    model = mlp([width] * (depth + 1), activation, bias=False, head=False, seed=seed)
+    return initialize(model, scheme, nonlinearity=nonlinearity, seed=seed, **kw)
+
+
 def test_seeded_initialize_leaves_the_global_random_state_alone():
     lin = nn.Linear(30, 30)
     state = torch.get_rng_state()
     initialize(lin, "xavier_normal", seed=5)
-    deep_stack(3, "tanh", "kaiming_normal", width=8, seed=2)
+    mlp([8] * 4, "tanh", bias=False, head=False, init="kaiming_normal", seed=2)
     signal_through_depth(3, "relu", "xavier_uniform", width=8, n=4, seed=1, nets=2)
     assert torch.equal(torch.get_rng_state(), state)
 
@@ -308,11 +321,11 @@ def test_schemes_see_the_same_input_and_top_gradient():
 
 
 def test_xavier_uses_gain_one_and_he_the_activation_gain_by_default():
-    xa = deep_stack(1, "relu", "xavier_normal", width=400, seed=0)[0].weight
-    he = deep_stack(1, "tanh", "kaiming_normal", width=400, seed=0)[0].weight
+    xa = deep_stack(1, "relu", "xavier_normal", width=400, seed=0).fc1.weight
+    he = deep_stack(1, "tanh", "kaiming_normal", width=400, seed=0).fc1.weight
     assert xa.std().item() == pytest.approx(math.sqrt(2 / 800), rel=0.03)
     assert he.std().item() == pytest.approx(5 / 3 / math.sqrt(400), rel=0.03)
-    he_relu_gain = deep_stack(1, "tanh", "kaiming_normal", width=400, seed=0, nonlinearity="relu")[0].weight
+    he_relu_gain = deep_stack(1, "tanh", "kaiming_normal", width=400, seed=0, nonlinearity="relu").fc1.weight
     assert he_relu_gain.std().item() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
 
 

@@ -276,7 +276,7 @@ def _tiny_data(n=40, seed=0):
 
 
 def test_unit_input_tracker_records_percentiles_of_the_hooked_input():
-    from coursekit.layers import UnitInputTracker
+    from coursekit.diagnostics import UnitInputTracker
     from coursekit.models import mlp
     from coursekit.train import fit
 
@@ -300,7 +300,7 @@ def test_unit_input_tracker_records_percentiles_of_the_hooked_input():
 
 
 def test_unit_input_tracker_records_every_unit_when_unit_is_none():
-    from coursekit.layers import UnitInputTracker
+    from coursekit.diagnostics import UnitInputTracker
     from coursekit.models import mlp
     from coursekit.train import fit
 
@@ -317,7 +317,7 @@ def test_unit_input_tracker_records_every_unit_when_unit_is_none():
 
 
 def test_unit_input_tracker_can_skip_step_zero_and_rejects_bad_arguments():
-    from coursekit.layers import UnitInputTracker
+    from coursekit.diagnostics import UnitInputTracker
     from coursekit.models import mlp
     from coursekit.train import fit
 
@@ -411,7 +411,8 @@ def test_draw_dropout_network_crosses_out_the_masked_units():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from coursekit.layers import draw_dropout_network, dropout_mask
+    from coursekit.layers import dropout_mask
+    from coursekit.plots import draw_dropout_network
 
     sizes = (4, 10, 10, 3)
     fig = draw_dropout_network(0.5, sizes=sizes, sample=5)
@@ -428,7 +429,7 @@ def test_draw_dropout_network_crosses_out_the_masked_units():
 
 
 def test_draw_dropout_network_rejects_bad_arguments():
-    from coursekit.layers import draw_dropout_network
+    from coursekit.plots import draw_dropout_network
 
     with pytest.raises(ValueError, match="not in the sweep"):
         draw_dropout_network(0.2, sweep=_fake_sweep())
@@ -448,9 +449,9 @@ def test_draw_bn_tracking_returns_two_labelled_panels():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from coursekit.layers import draw_bn_tracking
+    from coursekit.plots import plot_bn_tracking
 
-    fig = draw_bn_tracking(batch_size=8, momentum=0.1, steps=50)
+    fig = plot_bn_tracking(batch_size=8, momentum=0.1, steps=50)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_title().startswith("mean") and fig.axes[1].get_title().startswith("variance")
     plt.close(fig)

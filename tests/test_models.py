@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit.models import ACTIVATIONS, activation, linear_layers, mlp
+from coursekit.models import ACTIVATIONS, activation, mlp
 
 
 def test_mlp_layer_names_and_order():
@@ -48,24 +48,6 @@ def test_seed_gives_identical_networks_without_touching_global_rng():
     assert not torch.equal(a.fc1.weight, c.fc1.weight)
 
 
-def test_linear_layers_lists_input_side_first():
-    names = [n for n, _ in linear_layers(mlp([5, 4, 3, 2]))]
-    assert names == ["fc1", "fc2", "out"]
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        linear_layers("not a model")
-
-
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"sizes": [64]}, ValueError, "at least an input and an output"),
-    ({"sizes": [64, 0, 10]}, ValueError, r"sizes\[1\] must be >= 1"),
-    ({"sizes": "64,10"}, TypeError, "sizes must be a sequence"),
-    ({"sizes": [64, 10.5]}, TypeError, r"sizes\[1\] must be an integer"),
-    ({"sizes": [64, 10], "activation": "relu6"}, ValueError, "unknown activation 'relu6'; allowed: sigmoid"),
-    ({"sizes": [64, 10], "dropout": 1.0}, ValueError, "dropout must be < 1.0"),
-    ({"sizes": [64, 10], "dropout": -0.1}, ValueError, "dropout must be >= 0.0"),
-    ({"sizes": [64, 10], "batchnorm": "yes"}, TypeError, "batchnorm must be True or False"),
-    ({"sizes": [64, 10], "bn_position": "middle"}, ValueError, "unknown bn_position"),
-])
 def test_mlp_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         mlp(**kwargs)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from coursekit import optim as ck_optim
+from coursekit import plots
 from coursekit.models import mlp
 
 # name -> (scratch factory, torch.optim factory), with non-default hyper-parameters
@@ -85,10 +86,9 @@ def test_scratch_optimizer_matches_torch_optim_in_float32_on_a_convex_problem(na
 
 @pytest.mark.parametrize("name", sorted(ck_optim.SCRATCH))
 def test_make_builds_the_same_steps_as_train_make_optimizer(name):
-    from coursekit.train import make_optimizer
 
-    worst = _run_pair(lambda ps: ck_optim.make(name, ps, lr=0.02, momentum=0.8),
-                      lambda ps: make_optimizer(name, ps, lr=0.02, momentum=0.8), torch.float64, steps=50)
+    worst = _run_pair(lambda ps: ck_optim.make_optimizer(name, ps, lr=0.02, momentum=0.8, scratch=True),
+                      lambda ps: ck_optim.make_optimizer(name, ps, lr=0.02, momentum=0.8), torch.float64, steps=50)
     assert worst < 1e-10
 
 
@@ -192,7 +192,7 @@ def test_learning_rate_scheduler_changes_the_scratch_step_like_torchs():
     (lambda ps: ck_optim.RMSProp(ps, lr=0.1, alpha=1.5), ValueError, "alpha must be < 1"),
     (lambda ps: ck_optim.Adam(ps, betas=0.9), TypeError, "betas must be a pair"),
     (lambda ps: ck_optim.Adam(ps, betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be < 1"),
-    (lambda ps: ck_optim.make("lbfgs", ps, lr=0.1), ValueError, "unknown optimizer 'lbfgs'"),
+    (lambda ps: ck_optim.make_optimizer("lbfgs", ps, lr=0.1, scratch=True), ValueError, "unknown optimizer 'lbfgs'"),
 ])
 def test_bad_hyper_parameters_raise_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -215,7 +215,7 @@ def test_plot_family_tree_draws_one_box_per_method():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = ck_optim.plot_family_tree()
+    fig = plots.draw_family_tree()
     boxes = [t for t in fig.axes[0].texts if t.get_bbox_patch() is not None]
     assert len(boxes) == len(ck_optim.FAMILY)
     plt.close(fig)

@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from coursekit.dbn import DBN
 from coursekit.models import mlp
-from coursekit.rbm import DBN, RBM, all_binary_states
+from coursekit.rbm import RBM, all_binary_states
 
 
 def tiny_rbm(n_visible: int = 6, n_hidden: int = 4, seed: int = 0, scale: float = 1.0) -> RBM:
@@ -457,13 +458,13 @@ def test_draw_rbm_graph_draws_every_visible_hidden_edge_and_no_other():
 
 
 def ck_draw(*args, **kwargs):
-    from coursekit.rbm import draw_rbm_graph
+    from coursekit.plots import draw_rbm_graph
 
     return draw_rbm_graph(*args, **kwargs)
 
 
 def test_sklearn_example_data_is_digits_plus_four_one_pixel_shifts():
-    from coursekit.rbm import sklearn_example_data
+    from coursekit.data import sklearn_example_data
 
     x_tr, x_te, y_tr, y_te = sklearn_example_data()
     assert x_tr.shape == (7188, 64) and x_te.shape == (1797, 64)

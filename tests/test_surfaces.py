@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from coursekit import optim as ck_optim  # noqa: E402
+from coursekit import plots  # noqa: E402
 from coursekit import surfaces as S  # noqa: E402
 
 NAMES = sorted(S.SURFACES)
@@ -216,11 +217,10 @@ def test_zigzag_fraction_counts_reversals():
     assert S.zigzag_fraction(tr) == 1.0 and S.zigzag_fraction(tr, axis=0) == 0.0
 
 
-def test_largest_climb_and_path_length():
+def test_largest_climb():
     tr = _fake([[0, 0], [3, 4], [3, 0]])
     tr.loss = np.array([5.0, 2.0, 3.5])
     assert S.largest_climb(tr) == pytest.approx(1.5)
-    assert S.path_length(tr) == pytest.approx(9.0)
     tr.loss = np.array([5.0, 2.0, 1.0])
     assert S.largest_climb(tr) == 0.0
     # Gradient descent with a small step never climbs; heavy momentum on the valley does.
@@ -242,7 +242,7 @@ def test_plot_trajectories_draws_each_path_with_its_course_colour_and_a_legend()
     from coursekit.plots import color
 
     trs = [S.trajectory("beale", n, steps=10, lr=0.01) for n in ("sgd", "adam")]
-    fig = S.plot_trajectories("beale", trs)
+    fig = plots.plot_trajectories("beale", trs)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["sgd (lr 0.01)", "adam (lr 0.01)"]
@@ -254,14 +254,14 @@ def test_plot_trajectories_draws_each_path_with_its_course_colour_and_a_legend()
 def test_plot_trajectories_rejects_a_path_from_another_surface():
     tr = S.trajectory("beale", "sgd", steps=3, lr=0.01)
     with pytest.raises(ValueError, match="ran on 'beale', not on 'saddle'"):
-        S.plot_trajectories("saddle", [tr])
+        plots.plot_trajectories("saddle", [tr])
     with pytest.raises(TypeError, match="must be a Trajectory"):
-        S.plot_trajectories("beale", [tr.path])
+        plots.plot_trajectories("beale", [tr.path])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_draw_trajectory_returns_path_and_loss_panels(name):
-    fig = S.draw_trajectory(name, "momentum", lr=0.01, momentum=0.9, steps=30)
+    fig = plots.plot_trajectory(name, "momentum", lr=0.01, momentum=0.9, steps=30)
     assert len(fig.axes) == 2
     assert fig.axes[1].get_xlabel() == "step"
 
@@ -269,7 +269,7 @@ def test_draw_trajectory_returns_path_and_loss_panels(name):
 def test_widget_redraws_when_a_control_changes():
     from coursekit.widgets import interactive_figure
 
-    w = interactive_figure(S.draw_trajectory, surface=list(S.SURFACES), optimizer=["sgd", "adam"],
+    w = interactive_figure(plots.plot_trajectory, surface=list(S.SURFACES), optimizer=["sgd", "adam"],
                            lr=(0.01, 0.3, 0.01), momentum=(0.0, 0.95, 0.05), steps=(10, 200, 10))
     calls = w.calls
     w.controls["optimizer"].value = "adam"

@@ -10,7 +10,8 @@ from torch import nn
 
 from coursekit.data import batches
 from coursekit.models import mlp
-from coursekit.train import Callback, History, evaluate, fit, make_optimizer, pick_device
+from coursekit.optim import make_optimizer
+from coursekit.train import Callback, History, evaluate, fit, pick_device
 
 
 def test_fit_matches_a_hand_written_loop_step_for_step(digits):
@@ -156,7 +157,7 @@ def test_fit_rejects_bad_data():
         evaluate(mlp([2, 2]), torch.zeros(3, 2), torch.zeros(2).long())
 
 
-def test_live_plot_redraws_in_place(digits, monkeypatch):
+def test_liveplot_callback_redraws_in_place(digits, monkeypatch):
     shown = []
 
     class Handle:
@@ -170,5 +171,7 @@ def test_live_plot_redraws_in_place(digits, monkeypatch):
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", fake_display)
-    fit(mlp([64, 10], seed=0), digits, epochs=3, live_plot=True, progress=False)
+    from coursekit.plots import LivePlot
+
+    fit(mlp([64, 10], seed=0), digits, epochs=3, callbacks=[LivePlot()], progress=False)
     assert shown == [("display", 2), ("update", 2), ("update", 2)]

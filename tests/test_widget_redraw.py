@@ -19,19 +19,19 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from coursekit import diagnostics, init, layers, plots, surfaces, widgets  # noqa: E402
+from coursekit import plots, widgets  # noqa: E402
 from coursekit.train import History  # noqa: E402
 
 
 def _pixels(fig) -> np.ndarray:
     buf = io.BytesIO()
-    with matplotlib.rc_context(widgets._LIVE_STYLE):
+    with matplotlib.rc_context(plots.LIVE_STYLE):
         fig.savefig(buf, format="png", dpi=fig.dpi)
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
 def _fresh(draw, kwargs):
-    with matplotlib.rc_context(widgets._LIVE_STYLE):
+    with matplotlib.rc_context(plots.LIVE_STYLE):
         fig = draw(**kwargs)
     pixels = _pixels(fig)
     plt.close(fig)
@@ -47,33 +47,33 @@ POPULATION = torch.randn(512, generator=torch.Generator().manual_seed(0)) * 2 + 
 
 # (draw function, a sequence of settings a learner might move through: structure changes on purpose)
 CASES = {
-    "01 gradient flow": (diagnostics.plot_gradient_flow, [
+    "01 gradient flow": (plots.plot_gradient_flow, [
         dict(depth=6, activation="sigmoid"),
         dict(depth=12, activation="relu", init="kaiming_normal", weight_scale=0.5),
         dict(depth=2, activation="tanh"),
     ]),
-    "02 activation profile": (diagnostics.plot_activation_profile, [
+    "02 activation profile": (plots.plot_activation_profile, [
         dict(activation="relu", depth=8),
         dict(activation="sigmoid", depth=3),
         dict(activation="tanh", depth=12, weight_scale=3.0),
     ]),
-    "03 optimizer trajectory": (surfaces.draw_trajectory, [
+    "03 optimizer trajectory": (plots.plot_trajectory, [
         dict(surface="beale", optimizer="momentum", lr=0.003),
         dict(surface="rosenbrock", optimizer="adam", lr=0.05, steps=40),
         dict(surface="saddle", optimizer="sgd", lr=0.1, steps=20),
     ]),
-    "04 signal through depth": (functools.partial(init.plot_signal_through_depth, nets=2, width=32), [
+    "04 signal through depth": (functools.partial(plots.plot_signal_through_depth, nets=2, width=32), [
         dict(depth=20, activation="tanh", scheme="xavier_normal", gradients=False),
         dict(depth=8, activation="relu", scheme="kaiming_normal", gradients=False, std=0.1),
         dict(depth=12, activation="sigmoid", scheme="normal", gradients=True),  # three panels now
     ]),
-    "06 dropout network": (layers.draw_dropout_network, [
+    "06 dropout network": (plots.draw_dropout_network, [
         dict(p=0.3, sample=0),
         dict(p=0.5, sample=4, sweep=_sweep()),  # a second panel appears
         dict(p=0.0, sample=1, sweep=_sweep()),
         dict(p=0.3, sample=2),
     ]),
-    "07 batch-norm statistics": (functools.partial(layers.draw_bn_tracking, steps=60, population=POPULATION), [
+    "07 batch-norm statistics": (functools.partial(plots.plot_bn_tracking, steps=60, population=POPULATION), [
         dict(batch_size=32, momentum=0.1),
         dict(batch_size=4, momentum=0.9),
     ]),
@@ -85,7 +85,7 @@ def test_redrawing_into_the_previous_figure_looks_like_a_new_figure(name):
     draw, settings = CASES[name]
     fig = None
     for kwargs in settings:
-        with matplotlib.rc_context(widgets._LIVE_STYLE):
+        with matplotlib.rc_context(plots.LIVE_STYLE):
             reused = draw(**kwargs, fig=fig)
         assert fig is None or reused is fig, "the figure passed in is the one drawn into"
         fig = reused

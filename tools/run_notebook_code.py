@@ -2,9 +2,10 @@
 """Run the code cells of notebooks in a plain Python process, without Jupyter.
 
 For machines that have PyTorch but no Jupyter stack, such as a GPU box used to
-check that the course also runs on CUDA (``fit`` picks CUDA when there is one,
-so the numbers differ from the committed CPU outputs and nbval does not
-apply; the checking cells still must pass). Widget cells (those that call
+check that the course also runs there (``fit`` trains where the model is, so
+a plain run stays on the CPU; with ``torch.set_default_device("cuda")`` in a
+copy of a notebook it runs on the GPU, where the numbers differ from the
+committed ones and only the checking cells must pass). Widget cells (those that call
 ``interactive_figure``) and IPython magics are skipped; figures are drawn
 with the Agg backend and closed.
 

@@ -1,0 +1,164 @@
+"""A fresh deep MLP, one forward and backward pass: what flows through it at initialization.
+
+Introduced in ``notebooks/01_vanishing_gradients.ipynb`` (:func:`gradient_flow`) and
+``notebooks/02_relu.ipynb`` (:func:`activation_curve`, :func:`activation_profile`).
+
+These plain functions compute what the class widgets of notebooks 01 and 02 show
+(``coursekit.plots.plot_gradient_flow`` and ``plot_activation_profile`` draw it);
+the network is :func:`coursekit.models.mlp`, the measurement
+:class:`coursekit.diagnostics.LayerStats`.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_float, check_int, check_tensor
+from .data import load_digits
+from .diagnostics import LayerStats
+from .init import SCHEME_NAMES
+from .models import ACTIVATIONS, mlp
+from .models import activation as make_activation
+
+__all__ = ["gradient_flow", "activation_curve", "activation_profile"]
+
+
+@functools.lru_cache(maxsize=4)
+def _digits_batch(n_examples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    ds = load_digits()
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(ds.y_train), generator=g)[:n_examples]
+    return ds.x_train[idx].clone(), ds.y_train[idx].clone()
+
+
+def gradient_flow(
+    depth: int = 6,
+    activation: str = "sigmoid",
+    init: str = "pytorch_default",
+    weight_scale: float = 1.0,
+    *,
+    width: int = 64,
+    seed: int = 0,
+    n_examples: int = 256,
+    x: torch.Tensor | None = None,
+    y: torch.Tensor | None = None,
+) -> dict[str, Any]:
+    """One forward and backward pass of a fresh deep MLP; per-layer numbers for a picture.
+
+    Builds ``ck.models.mlp([64] + [width] * depth + [10], activation, init=init,
+    weight_scale=weight_scale, seed=seed)`` (``depth`` hidden layers), runs a
+    batch of digits (or ``x``, ``y``) through it with cross-entropy, and
+    records everything with :class:`LayerStats`.
+
+    Args:
+        depth: hidden layers, 1-100.
+        activation: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu" or "identity".
+        init: "pytorch_default" (U(+-1/sqrt(fan_in)), Glorot's "standard"),
+            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal" (N(0, 1)).
+        weight_scale: multiply every weight by this after initializing.
+        width: units per hidden layer.
+        seed: seed of the weights (and of which digits form the batch).
+        n_examples: batch size drawn from the digits training split.
+        x, y: your own batch instead (``x`` of shape (n, 64) unless you change
+            nothing else, ``y`` class indices).
+
+    Returns:
+        A dict of plain values, input side first:
+        ``weights`` (names "fc1".."out"), ``weight_grad_norm`` (array, one per
+        Linear), ``grad_data_ratio``; ``layers`` ("act1"...), ``act_mean``,
+        ``act_std``, ``saturated``, ``dead``, ``grad_norm`` (of dL/d activation),
+        ``act_values`` and ``grad_values`` (lists of flat arrays, one per
+        layer); ``loss`` (float) and the settings.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    depth = check_int("depth", depth, minimum=1, maximum=100)
+    act_key = check_choice("activation", activation, ACTIVATIONS)
+    width = check_int("width", width, minimum=1)
+    init = check_choice("init", init, SCHEME_NAMES)
+    weight_scale = check_float("weight_scale", weight_scale, 0.0, min_inclusive=False, finite=True)
+    seed = check_int("seed", seed, minimum=0)
+    n_examples = check_int("n_examples", n_examples, minimum=1, maximum=1077)
+
+    def build(n_in: int = 64, n_out: int = 10) -> nn.Sequential:
+        return mlp([n_in] + [width] * depth + [n_out], act_key, init=init, weight_scale=weight_scale, seed=seed)
+
+    model = build()
+    if x is None and y is None:
+        x, y = _digits_batch(n_examples, seed)
+    elif x is None or y is None:
+        raise ValueError("pass both x and y, or neither (then a digits batch is used)")
+    else:
+        check_tensor("x", x, ndim=2)
+        check_tensor("y", y, ndim=1)
+        if x.shape[1] != 64:
+            model = build(int(x.shape[1]), int(y.max()) + 1)
+    act_names = [f"act{i}" for i in range(1, depth + 1)]
+    with LayerStats(model, layers=act_names, percentiles=()) as stats:
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+    w = stats.weights
+    return {
+        "depth": depth, "activation": act_key,
+        "init": init, "weight_scale": float(weight_scale), "loss": float(loss.detach()),
+        "weights": w,
+        "weight_grad_norm": np.array([stats.weight_grad_norm[n][-1] for n in w]),
+        "grad_data_ratio": np.array([stats.grad_data_ratio[n][-1] for n in w]),
+        "layers": act_names,
+        "act_mean": np.array([stats.act_mean[n][-1] for n in act_names]),
+        "act_std": np.array([stats.act_std[n][-1] for n in act_names]),
+        "saturated": np.array([stats.saturated[n][-1] for n in act_names]),
+        "dead": np.array([stats.dead[n][-1] for n in act_names]),
+        "grad_norm": np.array([stats.grad_norm[n][-1] for n in act_names]),
+        "act_values": [stats.last_act[n].reshape(-1) for n in act_names],
+        "grad_values": [stats.last_grad[n].reshape(-1) for n in act_names],
+    }
+
+
+
+def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """An activation function and its derivative, the derivative taken by autograd.
+
+    Args:
+        activation: a name from :data:`coursekit.models.ACTIVATIONS`.
+        x: where to evaluate (default 401 points on [-5, 5]).
+
+    Returns:
+        ``{"x": ..., "f": f(x), "df": f'(x)}`` as NumPy arrays.
+
+    Introduced in ``notebooks/02_relu.ipynb``.
+    """
+    module = make_activation(activation)
+    if x is None:
+        xt = torch.linspace(-5, 5, 401, dtype=torch.float64)
+    else:
+        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64).reshape(-1)
+    xt = xt.clone().requires_grad_(True)
+    f = module(xt)
+    (df,) = torch.autograd.grad(f.sum(), xt)
+    return {"x": xt.detach().numpy(), "f": f.detach().numpy(), "df": df.numpy()}
+
+
+def activation_profile(
+    activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
+    *, seed: int = 0,
+) -> dict[str, Any]:
+    """An activation's curve and derivative plus the dead / saturated fractions of a deep net using it.
+
+    Combines :func:`activation_curve` with :func:`gradient_flow` (same deep
+    MLP, one digits batch, at initialization).
+
+    Returns:
+        ``{"x", "f", "df"}`` of the curve, and ``layers``, ``dead``,
+        ``saturated``, ``weight_grad_norm`` (arrays, input side first) of the net.
+
+    Introduced in ``notebooks/02_relu.ipynb``.
+    """
+    curve = activation_curve(activation)
+    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed)
+    return {**curve, **{k: flow[k] for k in ("layers", "dead", "saturated", "weight_grad_norm", "weights",
+                                             "activation", "depth", "loss")}}
