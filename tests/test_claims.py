@@ -1,0 +1,92 @@
+"""Claims over seeds (coursekit.claims): the seeds, the collected results, the verdict line."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coursekit import claims as C
+from coursekit.train import History
+
+
+def _runs():
+    return C.over_seeds(lambda s: {"relu": 0.9 + 0.01 * s, "sigmoid": 0.3 + 0.1 * s, "note": "x"}, C.seeds(0))
+
+
+def test_seeds_derive_from_the_notebooks_seed():
+    assert C.seeds(0) == [0, 1, 2]
+    assert C.seeds(5, n=4) == [5, 6, 7, 8]
+
+
+def test_over_seeds_collects_one_result_per_seed_and_keeps_non_numbers():
+    runs = _runs()
+    assert runs.seeds == [0, 1, 2] and runs.keys() == ["relu", "sigmoid"]
+    np.testing.assert_allclose(runs.values("sigmoid"), [0.3, 0.4, 0.5])
+    assert runs.mean("relu") == pytest.approx(0.91)
+    assert runs.get("note") == ["x", "x", "x"]
+    assert runs.mean_result() == pytest.approx({"relu": 0.91, "sigmoid": 0.4})
+
+
+def test_claim_prints_one_stable_line_without_numbers(capsys):
+    verdict = C.claim("ReLU reaches 90 % where sigmoid stays below 60 %", _runs(),
+                      lambda r: r["relu"] >= 0.9 and r["sigmoid"] < 0.6)
+    out = capsys.readouterr().out
+    assert out == "✓ ReLU reaches 90 % where sigmoid stays below 60 %: on 3/3 seeds and on the mean\n"
+    assert verdict and verdict.held == [True, True, True]
+
+
+def test_a_claim_that_fails_on_one_seed_raises_with_the_expected_result_and_that_seed():
+    with pytest.raises(AssertionError, match=r"expected: sigmoid stays below 45 %, on every seed and on the mean; "
+                                             r"it does not hold on seed 2 \(relu 0\.92, sigmoid 0\.5\)"):
+        C.claim("sigmoid stays below 45 %", _runs(), lambda r: r["sigmoid"] < 0.45)
+
+
+def test_a_stated_majority_passes_and_says_so(capsys):
+    C.claim("sigmoid stays below 45 %", _runs(), lambda r: r["sigmoid"] < 0.45, at_least=2)
+    assert "on 2/3 seeds (at least 2 required) and on the mean" in capsys.readouterr().out
+
+
+def test_the_mean_must_hold_too():
+    runs = C.over_seeds(lambda s: [0.0, 0.0, 3.0][s], C.seeds(0))
+    with pytest.raises(AssertionError, match="nor on the mean"):
+        C.claim("the value stays below 0.5", runs, lambda r: r < 0.5, at_least=2)
+
+
+def test_table_gives_mean_min_max_and_every_seed():
+    text = str(_runs().table())
+    assert text.splitlines()[0].split() == ["measurement", "mean", "min", "max", "seed", "0", "seed", "1", "seed", "2"]
+    assert "sigmoid" in text and "0.400" in text and "0.300" in text and "0.500" in text
+
+
+def test_histories_are_kept_for_a_figure_with_the_spread():
+    from coursekit.plots import compare_histories
+
+    def run(seed):
+        h = History(label="relu")
+        h.epoch, h.val_acc = [1, 2, 3], [0.5 + 0.1 * seed, 0.6, 0.7]
+        return {"history": h, "acc": h.val_acc[-1]}
+
+    runs = C.over_seeds(run, C.seeds(0))
+    fig = compare_histories([runs.get("history")])
+    assert "mean of 3 seeds" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert len(fig.axes[0].collections) == 1  # the band
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: C.seeds(-1), ValueError, "base must be >= 0"),
+    (lambda: C.seeds(0, n=0), ValueError, "n must be >= 1"),
+    (lambda: C.over_seeds(3, [0]), TypeError, "experiment must be a function"),
+    (lambda: C.over_seeds(lambda s: s, []), ValueError, "seed_list is empty"),
+    (lambda: C.over_seeds(lambda s: s, "012"), TypeError, "seed_list must be a list"),
+    (lambda: C.claim("", _runs(), bool), TypeError, "statement"),
+    (lambda: C.claim("x", [1, 2], bool), TypeError, "runs must be"),
+    (lambda: C.claim("x", _runs(), lambda r: True, at_least=4), ValueError, "at_least must be <= 3"),
+    (lambda: _runs().values("tanh"), KeyError, "no entry 'tanh'"),
+    (lambda: _runs().values("note"), TypeError, "not a number"),
+])
+def test_bad_input_names_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_spread_formats_mean_and_range():
+    assert C.spread([0.94, 0.95, 0.96]) == "0.950 (0.940-0.960)"
