@@ -77,15 +77,20 @@ def gain_nonlinearity(activation: str) -> str:
 def resolve_scheme(name: str, activation: str) -> tuple[str, str]:
     """``(scheme, nonlinearity)`` for an initialization named in a network's settings.
 
-    A scheme of :data:`SCHEMES` gets the gain of the network's ``activation``
-    (:func:`gain_nonlinearity`); an alias of :data:`ALIASES` brings its own.
+    "Xavier" means one thing everywhere in the course: Glorot & Bengio's scheme
+    with gain 1 (``xavier_uniform_(w)``, whatever the activation). The He schemes
+    get the gain of the network's ``activation`` (:func:`gain_nonlinearity`), as
+    ``kaiming_normal_(w, nonlinearity=activation)``; an alias of :data:`ALIASES`
+    brings its own gain; the other schemes use none ("linear").
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
     key = check_choice("init", name, SCHEME_NAMES)
     if key in ALIASES:
         return ALIASES[key]
-    return key, gain_nonlinearity(activation)
+    if key.startswith("kaiming"):
+        return key, gain_nonlinearity(activation)
+    return key, "linear"
 
 
 def _default_nonlinearity(scheme: str, nonlinearity: str | None) -> str:

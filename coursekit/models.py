@@ -76,10 +76,11 @@ def mlp(
             without disturbing the global random state, so two calls with the
             same seed give identical networks.
         init: re-initialize the weights with a scheme of
-            :data:`coursekit.init.SCHEME_NAMES` (biases start at zero), using the
-            gain of ``activation`` (:func:`coursekit.init.gain_nonlinearity`) unless
-            ``nonlinearity`` names another; "he" always uses ReLU's gain, and
-            "normal" is N(0, 1) as in the original labs. Default (None or
+            :data:`coursekit.init.SCHEME_NAMES` (biases start at zero). Xavier uses
+            gain 1 and He the gain of ``activation`` (see
+            :func:`coursekit.init.resolve_scheme`) unless ``nonlinearity`` names
+            another; "he" always uses ReLU's gain, and "normal" is N(0, 1) as in
+            the original labs. Default (None or
             "pytorch_default"): PyTorch's own ``nn.Linear`` initialization.
         nonlinearity: the gain for ``init`` (see :func:`coursekit.init.initialize`).
         weight_scale: multiply every Linear weight by this after initializing, > 0.

@@ -48,6 +48,38 @@ def test_seed_gives_identical_networks_without_touching_global_rng():
     assert not torch.equal(a.fc1.weight, c.fc1.weight)
 
 
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"sizes": [64]}, ValueError, "at least an input and an output"),
+    ({"sizes": [64, 0, 10]}, ValueError, r"sizes\[1\] must be >= 1"),
+    ({"sizes": "64,10"}, TypeError, "sizes must be a sequence"),
+    ({"sizes": [64, 10.5]}, TypeError, r"sizes\[1\] must be an integer"),
+    ({"sizes": [64, 10], "activation": "relu6"}, ValueError, "unknown activation 'relu6'; allowed: sigmoid"),
+    ({"sizes": [64, 10], "dropout": 1.0}, ValueError, "dropout must be < 1.0"),
+    ({"sizes": [64, 10], "dropout": -0.1}, ValueError, "dropout must be >= 0.0"),
+    ({"sizes": [64, 10], "batchnorm": "yes"}, TypeError, "batchnorm must be True or False"),
+    ({"sizes": [64, 10], "bn_position": "middle"}, ValueError, "unknown bn_position"),
+    ({"sizes": [64, 10], "bias": "no"}, TypeError, "bias must be True or False"),
+    ({"sizes": [64, 10], "head": 0}, TypeError, "head must be True or False"),
+    ({"sizes": [64, 10], "init": "glorot"}, ValueError, "unknown init 'glorot'"),
+    ({"sizes": [64, 10], "nonlinearity": "relu"}, ValueError, "only used with init"),
+    ({"sizes": [64, 10], "weight_scale": 0.0}, ValueError, "weight_scale must be > 0.0"),
+    ({"sizes": [64, 10], "weight_scale": float("inf")}, ValueError, "weight_scale must be a finite number"),
+])
 def test_mlp_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         mlp(**kwargs)
+
+
+def test_mlp_init_xavier_has_gain_one_and_he_the_activation_gain():
+    xa = mlp([400, 400, 10], "tanh", init="xavier_normal", seed=0).fc1.weight
+    he = mlp([400, 400, 10], "tanh", init="kaiming_normal", seed=0).fc1.weight
+    he_alias = mlp([400, 400, 10], "tanh", init="he", seed=0).fc1.weight
+    assert xa.std().item() == pytest.approx((2 / 800) ** 0.5, rel=0.03)
+    assert he.std().item() == pytest.approx(5 / 3 / 400 ** 0.5, rel=0.03)
+    assert he_alias.std().item() == pytest.approx((2 / 400) ** 0.5, rel=0.03)
+
+
+def test_mlp_without_head_is_a_stack_of_hidden_layers():
+    net = mlp([8, 8, 8], "relu", bias=False, head=False)
+    assert [n for n, _ in net.named_children()] == ["fc1", "act1", "fc2", "act2"]
+    assert net.fc2.bias is None
