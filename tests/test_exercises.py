@@ -612,6 +612,7 @@ def test_messages_never_show_the_reference_code():
         msg = check(name, fn, quiet=True).message
         assert "\n" not in msg
         assert "def _" not in msg and "lambda" not in msg and "exercises.py" not in msg
+        assert "coursekit/exercises" not in msg and "nb0" not in msg
 
 
 def test_the_result_is_bool_like_and_prints_once_in_a_notebook(capsys):

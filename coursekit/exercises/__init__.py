@@ -16,9 +16,13 @@ the most likely mistake (it recognises the usual wrong answers: a missing
 1/(1-p) scale, a biased variance where PyTorch uses the unbiased one, a bias
 correction one step off, ...). A check never shows a traceback: if your function
 raises, you get the error and the line of *your* code that raised it, in one line.
-It never shows the reference code either. It also leaves the random state of
-Python, NumPy and PyTorch as it found it, so adding a check changes no later
-number in a notebook.
+It never shows the reference code either. A function that runs for more than a
+few seconds on one case (a loop that never ends) is stopped, and the line says
+where; ``check(..., timeout=30)`` gives a slow one more time. Parameters in
+another order than the exercise's ``def`` line are pointed out (renaming them is
+fine), and your function may change its inputs in place. A check also leaves the
+random state of Python, NumPy and PyTorch, grad mode and the default dtype as it
+found them, so adding a check changes no later number in a notebook.
 
 :func:`check` returns a :class:`CheckResult`, true when every case matched, so a
 notebook can also write ``assert ck.exercises.check(...)``.
@@ -48,7 +52,8 @@ from . import (  # noqa: F401  (imported for their registrations)
     nb06_dropout,
     nb07_batch_norm,
 )
-from .engine import EXERCISES, Case, CheckResult, Exercise, Failure, Mistake, check, describe, list_exercises
+from .engine import EXERCISES, check, describe, list_exercises
+from .pieces import Case, CheckResult, Exercise, Failure, Mistake
 
 __all__ = [
     "check", "CheckResult", "Exercise", "Case", "Mistake", "Failure",

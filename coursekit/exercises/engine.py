@@ -1,178 +1,82 @@
 """The checking engine of :mod:`coursekit.exercises`: running a learner's function on an
-exercise's cases, comparing with the reference, finding the hint, and the registry.
+exercise's cases, finding the hint for a wrong answer, and the registry.
 
 No exercise lives here: each notebook's exercises are in its spec module
 (``nb01_vanishing_gradients.py`` ... ``nb07_batch_norm.py``), which calls
 :func:`_register` once per exercise. The helpers for writing cases (``_gen``,
 ``_randn``, ``_rand``, ``_binary``, ``_t``) are here so every spec module shares them.
+Beside it: ``pieces.py`` (the dataclasses), ``compare.py`` (an answer against the
+reference, in words) and ``guards.py`` (time limit, global state, signatures).
 """
 from __future__ import annotations
 
 import difflib
 import linecache
-import math
-import random
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-import numpy as np
 import torch
 
-__all__ = [
-    "check", "CheckResult", "Exercise", "Case", "Mistake", "Failure",
-    "EXERCISES", "list_exercises", "describe",
-]
+from .compare import _compare
+from .guards import GlobalState, Timeout, call_with_limit, count_problem, learner_signature, order_problem
+from .pieces import Case, CheckResult, Exercise, Failure
 
 PASS_MARK = "✓"
 FAIL_MARK = "✗"
 NOT_IMPLEMENTED = "not implemented yet: fill in the cell above"
 
+TIMEOUT = 5.0
+"""Seconds each case may take before check stops the learner's function (``check(..., timeout=)`` overrides it)."""
 
-# --------------------------------------------------------------------------- the pieces
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why one case failed: what was expected, what came back, and (maybe) a hint."""
-
-    text: str
-    hint: str | None = None
-
-
-@dataclass(frozen=True)
-class Case:
-    """One seeded input to an exercise.
-
-    Attributes:
-        label: a few words a learner can read ("t = 1, the very first step").
-        make: returns a fresh dict of the arguments, in the signature's order (the
-            function is called positionally, so a learner may rename parameters).
-            Fresh for every call, so a function that changes its inputs in place
-            cannot spoil the next comparison.
-        verify: for exercises with randomness: ``verify(args, got, rerun)``
-            returns a :class:`Failure` or None instead of comparing with the
-            reference; ``rerun()`` calls the learner's function again on fresh
-            arguments made by ``make``.
-    """
-
-    label: str
-    make: Callable[[], dict[str, Any]]
-    verify: Callable[[dict[str, Any], Any, Callable[[], Any]], Failure | None] | None = None
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A typical wrong answer and the hint that points at it.
-
-    Either ``fn``, a plausible wrong solution (when the learner's answer equals
-    its answer on the failing case, the hint applies; among several, the one that
-    agrees with the learner on the most cases wins), or ``test(args, expected,
-    got) -> bool`` for mistakes easier to describe than to write.
-    """
-
-    hint: str
-    fn: Callable[..., Any] | None = None
-    test: Callable[[dict[str, Any], Any, Any], bool] | None = None
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: what to write, how it is checked, and the hints for wrong answers.
-
-    Attributes:
-        name: the function's name, also the key in :data:`EXERCISES`.
-        notebook: the notebook that poses it.
-        signature: the ``def`` line a learner completes.
-        instructions: what the function must do, in two or three sentences (the
-            student editions put this into the stub's ``NotImplementedError``).
-        reference: the solution (hidden from check's output).
-        cases: the seeded inputs, edge cases included.
-        outputs: names of the returned values: one name for a single value, several
-            for a tuple (the order the function returns them in).
-        mistakes: typical wrong answers and their hints, most specific first.
-        hint: the hint when no known mistake explains the answer.
-        error_hint: the hint when the learner's function raises (default: ``hint``).
-        rtol, atol: tolerances; None picks them from the dtype (float64: 1e-6 and
-            1e-9; float32: 1e-4 and 1e-6).
-    """
-
-    name: str
-    notebook: str
-    signature: str
-    instructions: str
-    reference: Callable[..., Any]
-    cases: tuple[Case, ...]
-    outputs: tuple[str, ...] = ("result",)
-    mistakes: tuple[Mistake, ...] = ()
-    hint: str = "compare your formula with the one in the text above, term by term."
-    error_hint: str | None = None
-    rtol: float | None = None
-    atol: float | None = None
-
-
-@dataclass
-class CheckResult:
-    """What :func:`check` found. True (in ``if``/``assert``) exactly when every case matched.
-
-    Attributes:
-        name: the exercise.
-        passed: every case matched.
-        status: "pass", "wrong" (a case differs), "error" (the function raised),
-            "not-implemented" (it raised NotImplementedError) or "bad-call" (check
-            itself was called with an unknown name or something that isn't a function).
-        message: the one line :func:`check` printed.
-        cases_passed, cases_total: how many cases matched, out of how many.
-        hint: the hint in the message, if any.
-    """
-
-    name: str
-    passed: bool
-    status: str
-    message: str
-    cases_passed: int = 0
-    cases_total: int = 0
-    hint: str | None = None
-    _printed: bool = field(default=False, repr=False, compare=False)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        return self.message
-
-    def _ipython_display_(self) -> None:
-        # check() has just printed the line; showing the result of the same cell
-        # again would print it twice. Displayed later on its own, it prints it.
-        if self._printed:
-            self._printed = False
-            return
-        print(self.message)
+TIMEOUT_HINT = ("look for a loop that never ends: a `while` whose condition never becomes false (is what it tests "
+                "changed inside the loop?); if your function is only slow, check(..., timeout=30) allows more time.")
+EXIT_HINT = ("return the answer instead of calling sys.exit() or exit(): they stop the whole program (or the "
+             "notebook's cell), not just your function.")
+SIGNATURE_HINT = ("keep the parameters of the exercise's def line, in its order: you may rename them, "
+                  "but not reorder, add or drop them.")
 
 
 # --------------------------------------------------------------------------- check
 
 
-def check(name: str, fn: Any, *, quiet: bool = False) -> CheckResult:
+def check(name: str, fn: Any, *, quiet: bool = False, timeout: float | None = None) -> CheckResult:
     """Run the learner's ``fn`` on exercise ``name``'s cases and print one line.
 
     Args:
         name: the exercise, e.g. "adam_step" (see :func:`list_exercises`).
         fn: the learner's function (the function itself, not a call to it).
         quiet: don't print; just return the result.
+        timeout: seconds each case may run (default :data:`TIMEOUT`, 5 s; ``math.inf``:
+            no limit). A case that runs longer is stopped, and check reports it
+            and runs no further case.
 
     Returns:
         A :class:`CheckResult`; ``bool(result)`` is ``result.passed``.
 
     Never raises because of the learner's code: exceptions from ``fn`` (including
-    ``NotImplementedError`` from a student edition's stub) are reported in the line.
-    Python's, NumPy's and PyTorch's global random states are restored afterwards.
+    ``NotImplementedError`` from a student edition's stub, and ``SystemExit`` from
+    ``sys.exit()``) are reported in the line; only Ctrl-C (KeyboardInterrupt)
+    gets through. The learner's function gets fresh inputs for every call, so
+    changing them in place is fine. Python's, NumPy's and PyTorch's global random
+    states, grad mode and the default dtype are restored before every case and
+    afterwards. How the time limit is enforced: see :mod:`coursekit.exercises.guards`.
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
-    with _preserved_random_state():
-        result = _run(name, fn)
+    limit = TIMEOUT if timeout is None else timeout
+    with GlobalState():
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+            result = CheckResult(str(name), False, "bad-call",
+                                 f"{FAIL_MARK} check: timeout must be a number of seconds above 0; got {timeout!r}")
+        else:
+            try:
+                result = _run(name, fn, float(limit))
+            except Exception as err:  # a bug of check's own, with an answer it did not foresee: still one line
+                text = (str(err).strip().splitlines() or [""])[0][:160]
+                result = CheckResult(str(name), False, "error",
+                                     f"{FAIL_MARK} {name}: check could not handle your function's answer "
+                                     f"({type(err).__name__}: {text}); please report this to the course.")
     if not quiet:
         print(result.message)
         result._printed = True
@@ -208,20 +112,6 @@ def describe(name: str) -> str:
 # --------------------------------------------------------------------------- internals
 
 
-class _preserved_random_state:
-    """Save and restore the global random states of random, NumPy and PyTorch (CPU)."""
-
-    def __enter__(self) -> None:
-        self._py = random.getstate()
-        self._np = np.random.get_state()
-        self._torch = torch.random.get_rng_state()
-
-    def __exit__(self, *exc: Any) -> None:
-        random.setstate(self._py)
-        np.random.set_state(self._np)
-        torch.random.set_rng_state(self._torch)
-
-
 def _lookup(name: Any) -> Exercise | None:
     return EXERCISES.get(name) if isinstance(name, str) else None
 
@@ -232,7 +122,7 @@ def _unknown_name_text(name: Any) -> str:
     return f"there is no exercise called {name!r}{suggestion}"
 
 
-def _run(name: Any, fn: Any) -> CheckResult:
+def _run(name: Any, fn: Any, limit: float) -> CheckResult:
     ex = _lookup(name)
     if ex is None:
         return CheckResult(str(name), False, "bad-call", f"{FAIL_MARK} check: {_unknown_name_text(name)}")
@@ -243,20 +133,41 @@ def _run(name: Any, fn: Any) -> CheckResult:
         return CheckResult(ex.name, False, "bad-call", msg, 0, len(ex.cases))
 
     total = len(ex.cases)
-    outcomes: list[tuple[Any, Failure | None]] = []  # (learner's answer, failure) per case
-    for case in ex.cases:
-        args = case.make()
+    sig = learner_signature(fn)
+    problem = count_problem(ex.name, ex.signature, sig) if sig is not None else None
+    if problem is not None:  # every call would raise TypeError: say why instead
+        return CheckResult(ex.name, False, "bad-signature",
+                           f"{FAIL_MARK} {ex.name}: {problem}. Hint: {SIGNATURE_HINT}", 0, total, SIGNATURE_HINT)
+
+    state = GlobalState()  # put back before every case, so no case sees what an earlier one changed
+
+    def call(case: Case) -> Any:  # the learner's function on fresh inputs: no one else sees what it changes
         try:
-            got = fn(*args.values())
+            return call_with_limit(fn, tuple(case.make().values()), limit)
+        finally:
+            state.restore_modes()
+
+    outcomes: list[tuple[Any, Failure | None]] = []  # (learner's answer, failure) per case
+    for index, case in enumerate(ex.cases):
+        state.restore()
+        try:
+            got = call(case)
+            if case.verify is None:
+                failure = None
+            else:  # the verifier gets inputs of its own, and may call the learner's function again
+                failure = case.verify(case.make(), got, lambda case=case: call(case))
         except NotImplementedError:
             return CheckResult(ex.name, False, "not-implemented", f"{FAIL_MARK} {ex.name}: {NOT_IMPLEMENTED}.",
                                0, total)
+        except Timeout as err:  # stop here: the next case would most likely hang as well
+            return _timeout_result(ex, index, sum(f is None for _, f in outcomes), limit, err)
+        except SystemExit as err:
+            outcomes.append((_RAISED, Failure(_describe_exit(err), EXIT_HINT)))
+            continue
         except Exception as err:  # the learner's bug: report it in one line, keep going
             outcomes.append((_RAISED, Failure(_describe_exception(err, ex.name))))
             continue
-        if case.verify is not None:
-            failure = case.verify(args, got, lambda case=case: fn(*case.make().values()))
-        else:
+        if case.verify is None:
             expected = ex.reference(*case.make().values())
             failure = _compare(expected, got, ex)
         outcomes.append((got, failure))
@@ -265,6 +176,11 @@ def _run(name: Any, fn: Any) -> CheckResult:
     if passed == total:
         return CheckResult(ex.name, True, "pass", f"{PASS_MARK} {ex.name}: {total}/{total} cases match",
                            total, total)
+    problem = order_problem(ex.name, ex.signature, sig) if sig is not None else None
+    if problem is not None:
+        return CheckResult(ex.name, False, "bad-signature",
+                           f"{FAIL_MARK} {ex.name}: {passed}/{total} cases match; {problem}. Hint: {SIGNATURE_HINT}",
+                           passed, total, SIGNATURE_HINT)
     first = next(i for i, (_, f) in enumerate(outcomes) if f is not None)
     got, failure = outcomes[first]
     status = "error" if got is _RAISED else "wrong"
@@ -286,12 +202,33 @@ class _Raised:
 _RAISED = _Raised()
 
 
-def _describe_exception(err: Exception, name: str) -> str:
+def _timeout_result(ex: Exercise, index: int, passed: int, limit: float, err: BaseException) -> CheckResult:
+    total = len(ex.cases)
+    where = _learner_line(err) or (_learner_line(err.__cause__) if err.__cause__ is not None else "")
+    msg = (f"{FAIL_MARK} {ex.name}: stopped at case {index + 1} of {total} ({ex.cases[index].label}): "
+           f"your function did not return within {limit:g} s" + (f" (stopped {where})" if where else "")
+           + f". Hint: {TIMEOUT_HINT}")
+    return CheckResult(ex.name, False, "timeout", msg, passed, total, TIMEOUT_HINT)
+
+
+def _describe_exit(err: SystemExit) -> str:
+    code = "" if err.code is None else f": {err.code!r}"
+    where = _learner_line(err)
+    return f"your function tried to exit Python (SystemExit{code})" + (f" ({where})" if where else "")
+
+
+def _describe_exception(err: BaseException, name: str) -> str:
     """One line: the exception, and the line of the learner's code that raised it."""
     first_line = (str(err).strip().splitlines() or [""])[0]
     if len(first_line) > 160:
         first_line = first_line[:157] + "..."
     text = f"your function raised {type(err).__name__}" + (f": {first_line}" if first_line else "")
+    where = _learner_line(err)
+    return text + (f" ({where})" if where else "")
+
+
+def _learner_line(err: BaseException) -> str:
+    """``in f, line 3: `source``` for the last frame of the learner's own code in err's traceback, or ""."""
     here = Path(__file__).resolve().parent  # this package: the engine and the spec modules
     torch_dir = Path(torch.__file__).resolve().parent
     where = None
@@ -304,118 +241,10 @@ def _describe_exception(err: Exception, name: str) -> str:
         if here in resolved.parents or torch_dir in resolved.parents or "site-packages" in resolved.parts:
             continue
         where = frame  # the last frame in the learner's own code
-    if where is not None:
-        source = (where.line or linecache.getline(where.filename, where.lineno)).strip()
-        text += f" (in {where.name}, line {where.lineno}" + (f": `{source}`" if source else "") + ")"
-    return text
-
-
-# ------------------------------------------------------------------ comparing answers
-
-
-def _as_parts(value: Any, n: int) -> list[Any] | None:
-    if n == 1:
-        return [value]
-    if isinstance(value, (tuple, list)) and len(value) == n:
-        return list(value)
-    return None
-
-
-def _to_tensor(value: Any) -> torch.Tensor | None:
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(value))
-        except Exception:
-            return None
-    if t.dtype == torch.bool:
-        t = t.to(torch.float64)
-    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
-        return None
-    return t
-
-
-def _tolerances(ex: Exercise, *tensors: torch.Tensor) -> tuple[float, float]:
-    loose = any(t.dtype in (torch.float32, torch.float16, torch.bfloat16) for t in tensors)
-    rtol = ex.rtol if ex.rtol is not None else (1e-4 if loose else 1e-6)
-    atol = ex.atol if ex.atol is not None else (1e-6 if loose else 1e-9)
-    return rtol, atol
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} values"
-    return f"a {type(value).__name__}"
-
-
-def _compare(expected: Any, got: Any, ex: Exercise) -> Failure | None:
-    """None when ``got`` matches ``expected``; otherwise what differs, in words."""
-    names = ex.outputs
-    n = len(names)
-    if got is None:
-        return Failure(f"expected {' and '.join(names) if n > 1 else 'a value'}, got None (your function returned nothing)",
-                       "did you forget the `return` line? (if you updated tensors in place, return them too)")
-    exp_parts = _as_parts(expected, n)
-    got_parts = _as_parts(got, n)
-    if got_parts is None:
-        return Failure(f"expected {n} values ({', '.join(names)}), got {_type_name(got)}",
-                       f"return all {n} values as a tuple: return {', '.join(names)}")
-    for label, e, g in zip(names, exp_parts, got_parts):
-        prefix = "" if n == 1 else f"{label}: "
-        et, gt = _to_tensor(e), _to_tensor(g)
-        if gt is None:
-            return Failure(f"{prefix}expected a number or a tensor, got {_type_name(g)}")
-        if et.numel() == 1 and gt.numel() == 1:
-            et, gt = et.reshape(()), gt.reshape(())
-        elif tuple(et.shape) != tuple(gt.shape):
-            shape_hint = None
-            if et.dim() == 0:
-                shape_hint = "the answer is a single number: reduce over every element (e.g. .sum() or .prod())"
-            elif gt.dim() == 0:
-                shape_hint = f"return a tensor of shape {tuple(et.shape)}, one value per entry, not a single number"
-            elif tuple(gt.shape) == tuple(reversed(et.shape)):
-                shape_hint = "your result is transposed: check which dimension holds what"
-            want = "a single number" if et.dim() == 0 else f"shape {tuple(et.shape)}"
-            have = "a single number" if gt.dim() == 0 else f"a tensor of shape {tuple(gt.shape)}"
-            return Failure(f"{prefix}expected {want}, got {have}", shape_hint)
-        text = _value_difference(et, gt, ex, "" if label == "result" else label)
-        if text is not None:
-            return Failure(text)
-    return None
-
-
-def _value_difference(e: torch.Tensor, g: torch.Tensor, ex: Exercise, label: str = "") -> str | None:
-    rtol, atol = _tolerances(ex, e, g)
-    e64, g64 = e.to(torch.float64), g.to(torch.float64)
-    close = torch.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
-    if bool(close.all()):
-        return None
-    diff = (g64 - e64).abs()
-    diff = torch.where(close, torch.zeros_like(diff), torch.nan_to_num(diff, nan=math.inf, posinf=math.inf))
-    flat = int(torch.argmax(diff))
-    ev, gv = e64.reshape(-1)[flat].item(), g64.reshape(-1)[flat].item()
-    a, b = _format_pair(ev, gv)
-    if e64.dim() == 0:
-        return f"{label + ': ' if label else ''}expected {a}, got {b}"
-    index = np.unravel_index(flat, tuple(e64.shape))
-    where = "[" + ", ".join(str(int(i)) for i in index) + "]"
-    bad = int((~close).sum())
-    more = f" ({bad} of {e64.numel()} entries differ)" if bad > 1 else ""
-    return f"{label if label else 'at '}{where}: expected {a}, got {b}{more}"
-
-
-def _format_pair(a: float, b: float) -> tuple[str, str]:
-    """Format two numbers with just enough digits to show that they differ."""
-    for digits in (4, 6, 8, 10, 13, 17):
-        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
-        if sa != sb:
-            return sa, sb
-    return sa, sb
+    if where is None:
+        return ""
+    source = (where.line or linecache.getline(where.filename, where.lineno)).strip()
+    return f"in {where.name}, line {where.lineno}" + (f": `{source}`" if source else "")
 
 
 def _known_mistake(ex: Exercise, first: int, outcomes: list[tuple[Any, Failure | None]]) -> str | None:
@@ -438,7 +267,7 @@ def _known_mistake(ex: Exercise, first: int, outcomes: list[tuple[Any, Failure |
         for i, (got, _) in enumerate(outcomes):
             if got is _RAISED:
                 continue
-            with _preserved_random_state():
+            with GlobalState():
                 try:
                     wrong = mistake.fn(*ex.cases[i].make().values())
                 except Exception:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from .engine import Case, Exercise, Mistake, _randn, _register, _t
+from .engine import _randn, _register, _t
+from .pieces import Case, Exercise, Mistake
 
 # =========================================================================== 01 vanishing gradients
 

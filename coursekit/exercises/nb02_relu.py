@@ -10,7 +10,8 @@ from typing import Sequence
 
 import torch
 
-from .engine import Case, Exercise, Mistake, _rand, _randn, _register, _t
+from .engine import _rand, _randn, _register, _t
+from .pieces import Case, Exercise, Mistake
 
 # =========================================================================== 02 ReLU
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from .engine import Case, Exercise, Mistake, _register
+from .engine import _register
+from .pieces import Case, Exercise, Mistake
 
 # =========================================================================== 04 initialization
 

@@ -11,7 +11,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from .engine import Case, Exercise, Mistake, _binary, _randn, _register
+from .engine import _binary, _randn, _register
+from .pieces import Case, Exercise, Mistake
 
 # =========================================================================== 05 RBM and DBN
 # W has shape (n_hidden, n_visible), the layout of nn.Linear(n_visible, n_hidden).weight and of

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 import torch
 
-from .engine import Case, Exercise, Failure, Mistake, _gen, _rand, _randn, _register, _to_tensor, _type_name
+from .compare import _to_tensor, _type_name
+from .engine import _gen, _rand, _randn, _register
+from .pieces import Case, Exercise, Failure, Mistake
 
 # =========================================================================== 06 dropout
 

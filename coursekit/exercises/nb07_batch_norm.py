@@ -10,7 +10,8 @@ from typing import Any
 
 import torch
 
-from .engine import Case, Exercise, Mistake, _rand, _randn, _register
+from .engine import _rand, _randn, _register
+from .pieces import Case, Exercise, Mistake
 
 # =========================================================================== 07 batch norm
 

@@ -1,0 +1,160 @@
+"""Comparing a learner's answer with the reference, in words: :func:`_compare` returns None
+when they match, otherwise a :class:`Failure` saying what differs (shape, value, dtype)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from .pieces import Exercise, Failure
+
+COMPLEX_HINT = ("the answer is real: a complex dtype comes from a complex number somewhere in the formula (1j, "
+                "torch.complex, a fractional power of a negative number); return a float tensor.")
+INTEGER_HINT = ("compute in floating point: an integer dtype throws the fractions away (use true division /, "
+                "float tensors, and no int() or // on the result).")
+
+
+def _as_parts(value: Any, n: int) -> list[Any] | None:
+    if n == 1:
+        return [value]
+    if isinstance(value, (tuple, list)) and len(value) == n:
+        return list(value)
+    return None
+
+
+def _to_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        if t.device.type != "cpu":
+            t = t.cpu()
+        if t.layout != torch.strided:  # sparse: compare its values
+            t = t.to_dense()
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(value))
+        except Exception:
+            return None
+    if t.dtype == torch.bool:
+        t = t.to(torch.float64)
+    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+        return None
+    return t
+
+
+_INTEGER_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
+
+
+def _is_complex(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_complex()
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        return np.iscomplexobj(value)
+    return isinstance(value, complex)
+
+
+def _dtype_note(e: torch.Tensor, g: torch.Tensor, got: Any) -> tuple[str, str] | None:
+    """(note, hint) when the learner's dtype explains a difference in value: integers or half precision."""
+    if not e.is_floating_point():
+        return None
+    if (g.dtype in _INTEGER_DTYPES and not bool((e == e.round()).all())
+            and bool(((g.to(torch.float64) - e.to(torch.float64)).abs() < 1).all())):  # the fractions got lost
+        what = "is a Python int" if isinstance(got, int) else f"has an integer dtype ({g.dtype})"
+        return f"your result {what}, which cannot hold the answer's fractions", INTEGER_HINT
+    if g.dtype in (torch.float16, torch.bfloat16) and e.dtype in (torch.float32, torch.float64):
+        return (f"your result has dtype {g.dtype}, which keeps only about 3 significant digits",
+                "compute in float32 or float64 (the dtype of the inputs), not in half precision.")
+    return None
+
+
+def _tolerances(ex: Exercise, *tensors: torch.Tensor) -> tuple[float, float]:
+    loose = any(t.dtype in (torch.float32, torch.float16, torch.bfloat16) for t in tensors)
+    rtol = ex.rtol if ex.rtol is not None else (1e-4 if loose else 1e-6)
+    atol = ex.atol if ex.atol is not None else (1e-6 if loose else 1e-9)
+    return rtol, atol
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "None"
+    if _is_complex(value):
+        if isinstance(value, (torch.Tensor, np.ndarray)):
+            kind = "tensor" if isinstance(value, torch.Tensor) else "NumPy array"
+            return f"a complex {kind} of shape {tuple(value.shape)} (dtype {value.dtype})"
+        return f"a complex number ({type(value).__name__})"
+    if isinstance(value, torch.Tensor):
+        if not (value.is_floating_point() or value.dtype in _INTEGER_DTYPES or value.dtype == torch.bool):
+            return f"a tensor of shape {tuple(value.shape)} with dtype {value.dtype}"
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    return f"a {type(value).__name__}"
+
+
+def _compare(expected: Any, got: Any, ex: Exercise) -> Failure | None:
+    """None when ``got`` matches ``expected``; otherwise what differs, in words."""
+    names = ex.outputs
+    n = len(names)
+    if got is None:
+        return Failure(f"expected {' and '.join(names) if n > 1 else 'a value'}, got None (your function returned nothing)",
+                       "did you forget the `return` line? (if you updated tensors in place, return them too)")
+    exp_parts = _as_parts(expected, n)
+    got_parts = _as_parts(got, n)
+    if got_parts is None:
+        return Failure(f"expected {n} values ({', '.join(names)}), got {_type_name(got)}",
+                       f"return all {n} values as a tuple: return {', '.join(names)}")
+    for label, e, g in zip(names, exp_parts, got_parts):
+        prefix = "" if n == 1 else f"{label}: "
+        et, gt = _to_tensor(e), _to_tensor(g)
+        if gt is None:
+            if _is_complex(g):
+                return Failure(f"{prefix}expected real numbers, got {_type_name(g)}", COMPLEX_HINT)
+            return Failure(f"{prefix}expected a number or a tensor, got {_type_name(g)}")
+        if et.numel() == 1 and gt.numel() == 1:
+            et, gt = et.reshape(()), gt.reshape(())
+        elif tuple(et.shape) != tuple(gt.shape):
+            shape_hint = None
+            if et.dim() == 0:
+                shape_hint = "the answer is a single number: reduce over every element (e.g. .sum() or .prod())"
+            elif gt.dim() == 0:
+                shape_hint = f"return a tensor of shape {tuple(et.shape)}, one value per entry, not a single number"
+            elif tuple(gt.shape) == tuple(reversed(et.shape)):
+                shape_hint = "your result is transposed: check which dimension holds what"
+            want = "a single number" if et.dim() == 0 else f"shape {tuple(et.shape)}"
+            have = "a single number" if gt.dim() == 0 else f"a tensor of shape {tuple(gt.shape)}"
+            return Failure(f"{prefix}expected {want}, got {have}", shape_hint)
+        text = _value_difference(et, gt, ex, "" if label == "result" else label)
+        if text is not None:
+            note = _dtype_note(et, gt, g)
+            return Failure(text) if note is None else Failure(f"{text}; {note[0]}", note[1])
+    return None
+
+
+def _value_difference(e: torch.Tensor, g: torch.Tensor, ex: Exercise, label: str = "") -> str | None:
+    rtol, atol = _tolerances(ex, e, g)
+    e64, g64 = e.to(torch.float64), g.to(torch.float64)
+    close = torch.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
+    if bool(close.all()):
+        return None
+    diff = (g64 - e64).abs()
+    diff = torch.where(close, torch.zeros_like(diff), torch.nan_to_num(diff, nan=math.inf, posinf=math.inf))
+    flat = int(torch.argmax(diff))
+    ev, gv = e64.reshape(-1)[flat].item(), g64.reshape(-1)[flat].item()
+    a, b = _format_pair(ev, gv)
+    if e64.dim() == 0:
+        return f"{label + ': ' if label else ''}expected {a}, got {b}"
+    index = np.unravel_index(flat, tuple(e64.shape))
+    where = "[" + ", ".join(str(int(i)) for i in index) + "]"
+    bad = int((~close).sum())
+    more = f" ({bad} of {e64.numel()} entries differ)" if bad > 1 else ""
+    return f"{label if label else 'at '}{where}: expected {a}, got {b}{more}"
+
+
+def _format_pair(a: float, b: float) -> tuple[str, str]:
+    """Format two numbers with just enough digits to show that they differ."""
+    for digits in (4, 6, 8, 10, 13, 17):
+        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if sa != sb:
+            return sa, sb
+    return sa, sb
