@@ -164,6 +164,9 @@ class Claim:
     def __bool__(self) -> bool:
         return sum(self.held) >= self.required and self.mean_held is not False
 
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's last value: :func:`claim` has printed the line already."""
+
     @property
     def line(self) -> str:
         """The one stable line: the statement and on how many seeds it held."""
