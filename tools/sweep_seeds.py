@@ -77,8 +77,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: the notebooks in SWEPT")
     parser.add_argument("--out", type=Path, help="folder for the executed copies (default: a temporary one)")
+    parser.add_argument("--list", action="store_true", help="print the swept notebooks' paths and exit")
     parser.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.list:
+        print(" ".join(f"notebooks/{n}" for n in SWEPT))
+        return 0
     paths = [p.resolve() for p in args.notebooks] or [ROOT / "notebooks" / n for n in SWEPT]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
