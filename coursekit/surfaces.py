@@ -37,7 +37,7 @@ from .optim import build_optimizer
 
 __all__ = [
     "Surface", "SURFACES", "get", "Trajectory", "trajectory", "tune_lr",
-    "zigzag_fraction", "steps_to_leave", "largest_climb",
+    "zigzag_fraction", "steps_to_leave", "largest_climb", "climb_step", "swing",
 ]
 
 Point = tuple[float, float]
@@ -150,7 +150,7 @@ def _himmelblau(x, y):
 SURFACES: dict[str, Surface] = {
     s.name: s for s in (
         Surface("ill_conditioned", "ill-conditioned quadratic (narrow valley)", "x²/20 + 3y²", _ill_conditioned,
-                minima=((0.0, 0.0),), min_value=0.0, saddles=(), xlim=(-10.0, 3.0), ylim=(-2.0, 2.0),
+                minima=((0.0, 0.0),), min_value=0.0, saddles=(), xlim=(-10.0, 4.0), ylim=(-2.0, 2.0),
                 start=(-9.0, 1.5)),
         Surface("rosenbrock", "Rosenbrock", "(1 − x)² + 100 (y − x²)²", _rosenbrock,
                 minima=((1.0, 1.0),), min_value=0.0, saddles=(), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
@@ -257,6 +257,8 @@ def trajectory(
     momentum: float = 0.9,
     label: str | None = None,
     max_norm: float = 1e6,
+    noise: float = 0.0,
+    seed: int = 0,
 ) -> Trajectory:
     """Run an optimizer on a 2-D surface from ``start`` and record where it goes.
 
@@ -276,6 +278,10 @@ def trajectory(
         momentum: momentum for "momentum" and "nesterov" (with a name only).
         label: legend name (default: the optimizer's name, or its class name).
         max_norm: stop, and mark the run ``diverged``, once ``|(x, y)|`` exceeds this.
+        noise: the std of Gaussian noise added to each coordinate of the gradient before
+            every step, like the noise of a minibatch gradient (0: the exact gradient, the default).
+            The path and loss are still of the true surface.
+        seed: seed of that noise (the same seed gives the same noise, whatever the optimizer).
 
     Returns:
         A :class:`Trajectory` with ``path`` (steps + 1, 2) and ``loss`` (steps + 1,).
@@ -289,6 +295,9 @@ def trajectory(
         lr = check_float("lr", lr, 0.0, min_inclusive=False)
     momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
     max_norm = check_float("max_norm", max_norm, 0.0, min_inclusive=False)
+    noise = check_float("noise", noise, 0.0, finite=True)
+    seed = check_int("seed", seed, minimum=0)
+    gen = torch.Generator().manual_seed(seed) if noise > 0 else None
     point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = build_optimizer(optimizer, [point], lr, momentum)
     if label is None:
@@ -309,6 +318,8 @@ def trajectory(
         if t == steps:
             break
         f.backward()
+        if gen is not None:
+            point.grad.add_(torch.randn(2, generator=gen, dtype=torch.float64), alpha=noise)
         opt.step()
     missing = steps + 1 - len(path)
     path_arr = np.array(path + [[math.nan, math.nan]] * missing, dtype=np.float64).reshape(steps + 1, 2)
@@ -417,3 +428,39 @@ def steps_to_leave(tr: Trajectory, radius: float, center: Sequence[float] = (0.0
     if tr.diverged:  # it ran off past max_norm: it left at the first missing step
         return int(np.nonzero(~np.isfinite(tr.path[:, 0]))[0][0])
     return None
+
+
+def climb_step(tr: Trajectory) -> int:
+    """The step at which :func:`largest_climb` happens (0 when the loss never rose).
+
+    Introduced in ``notebooks/03_optimizers.ipynb``.
+    """
+    loss = tr.loss[np.isfinite(tr.loss)]
+    if len(loss) == 0:
+        return 0
+    return int(np.argmax(loss - np.minimum.accumulate(loss)))
+
+
+def swing(tr: Trajectory, axis: int = 1, first: int = 20) -> float:
+    """How far the path swings across the valley: the mean ``|coordinate|`` over steps 1..``first``.
+
+    :func:`zigzag_fraction` counts how often the path reverses along ``axis``; this measures
+    how *wide* the swings are (distance from the nearest minimum's coordinate, or from 0 on a
+    surface without one). A path that flips at every step but shrinks fast has a small swing.
+
+    Args:
+        tr: a :class:`Trajectory`.
+        axis: 0 for x, 1 for y.
+        first: the number of steps after the start to average over, >= 1.
+
+    Introduced in ``notebooks/03_optimizers.ipynb``.
+    """
+    axis = check_int("axis", axis, minimum=0, maximum=1)
+    first = check_int("first", first, minimum=1)
+    centre = get(tr.surface).nearest_minimum(*tr.final)
+    c = centre[axis] if centre is not None else 0.0
+    part = tr.path[1:first + 1, axis]
+    part = part[np.isfinite(part)]
+    if len(part) == 0:
+        return float("inf") if tr.diverged else 0.0
+    return float(np.mean(np.abs(part - c)))

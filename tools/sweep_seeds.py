@@ -37,6 +37,8 @@ SWEPT = [
     "00_start_here.ipynb",
     "01_vanishing_gradients.ipynb",
     "02_relu.ipynb",
+    "03_optimizers.ipynb",
+    "04_initialization.ipynb",
 ]
 
 #: (name, SEED, extra environment)

@@ -18,7 +18,7 @@ from ..init import DepthSignal, signal_through_depth
 from .gradients import plot_layer_histograms
 from .style import _few_xticks, _log_ticks, color, panels
 
-__all__ = ["plot_depth_profiles", "plot_depth_histograms", "plot_signal_through_depth"]
+__all__ = ["plot_depth_profiles", "plot_depth_histograms", "plot_signal_through_depth", "plot_layer_profiles"]
 
 
 def _check_signal(name: str, value) -> DepthSignal:
@@ -257,3 +257,33 @@ def plot_signal_through_depth(
     return fig
 
 
+
+
+def plot_layer_profiles(profiles: dict, colors: dict | None = None, figsize=(10, 3.2)):
+    """The std per hidden layer of a real network, forward (activations) and backward (gradients).
+
+    Args:
+        profiles: ``{name: (activation_std, gradient_std)}``, two arrays with one entry per
+            hidden layer (e.g. from :class:`coursekit.diagnostics.LayerStats` at initialization).
+        colors: ``{name: technique}`` for the course colour of each line (default: the name's).
+        figsize: the figure's size in inches.
+
+    Returns:
+        The matplotlib Figure (two panels, log scale).
+
+    Introduced in ``notebooks/04_initialization.ipynb``.
+    """
+    if not isinstance(profiles, dict) or not profiles:
+        raise ValueError("profiles must be a non-empty dict {name: (activation_std, gradient_std)}")
+    colors = colors or {}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    for i, (name, (act_std, grad_std)) in enumerate(profiles.items()):
+        c = color(colors.get(name, name), i)
+        layers = np.arange(1, len(act_std) + 1)
+        ax1.plot(layers, act_std, color=c, lw=2, label=name)
+        ax2.plot(layers, grad_std, color=c, lw=2, label=name)
+    ax1.set(yscale="log", xlabel="hidden layer", ylabel="activation std", title="forward, at initialization")
+    ax2.set(yscale="log", xlabel="hidden layer", ylabel="gradient std", title="backward, at initialization")
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -132,6 +132,8 @@ def plot_trajectory(
     momentum: float = 0.9,
     steps: int = 100,
     start: Sequence[float] | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
     fig=None,
 ):
     """The widget's figure: one optimizer's path on a surface (left) and its loss per step (right).
@@ -146,6 +148,8 @@ def plot_trajectory(
         momentum: used by "momentum" and "nesterov".
         steps: optimizer steps, >= 1.
         start: starting point (default: the surface's).
+        noise, seed: Gaussian noise added to every gradient, like a minibatch's, and its seed
+            (see :func:`coursekit.surfaces.trajectory`; 0 = the exact gradient).
         fig: a Figure this function returned before, to redraw into (what the
             widget does; see :func:`coursekit.plots.panels`); default a new one.
 
@@ -156,7 +160,7 @@ def plot_trajectory(
     """
 
     surf = get(surface)
-    tr = trajectory(surf, optimizer, start, steps, lr=lr, momentum=momentum)
+    tr = trajectory(surf, optimizer, start, steps, lr=lr, momentum=momentum, noise=noise, seed=seed)
     # Fixed margins instead of tight_layout, few ticks and a coarse contour grid:
     # text layout dominates the cost of a redraw, and the widget must answer fast.
     fig, (ax_p, ax_l) = panels(2, (8.0, 3.4), fig=fig, width_ratios=[1.2, 1])
@@ -176,6 +180,7 @@ def plot_trajectory(
     end = tr.final
     status = "diverged" if tr.diverged else f"ends at ({end[0]:.2f}, {end[1]:.2f})"
     mom = f", momentum {momentum:g}" if tr.label in ("momentum", "nesterov") else ""
+    mom += f", noise {noise:g}" if noise > 0 else ""
     # Titles as plain texts: Axes.set_title re-measures the tick labels on every draw.
     ax_p.text(0.5, 1.03, surf.title, transform=ax_p.transAxes, ha="center", va="bottom", fontsize=9)
     ax_l.text(0.5, 1.03, f"{tr.label}, lr {lr:g}{mom}: {status}", transform=ax_l.transAxes,
