@@ -1,6 +1,6 @@
 """A fresh deep MLP, one forward and backward pass: what flows through it at initialization.
 
-Introduced in ``notebooks/01_vanishing_gradients.ipynb`` (:func:`gradient_flow`) and
+Introduced in ``notebooks/01_vanishing_gradients.ipynb`` (:func:`gradient_flow`, :func:`xor_losses`) and
 ``notebooks/02_relu.ipynb`` (:func:`activation_curve`, :func:`activation_profile`).
 
 These plain functions compute what the class widgets of notebooks 01 and 02 show
@@ -24,15 +24,21 @@ from .init import SCHEME_NAMES
 from .models import ACTIVATIONS, mlp
 from .models import activation as make_activation
 
-__all__ = ["gradient_flow", "activation_curve", "activation_profile"]
+__all__ = ["gradient_flow", "activation_curve", "activation_profile", "xor_losses", "plateau_and_escape"]
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=1)
+def _digits_train() -> tuple[torch.Tensor, torch.Tensor]:
+    ds = load_digits()   # read and split once: a widget or an exercise asks for many batches
+    return ds.x_train, ds.y_train
+
+
+@functools.lru_cache(maxsize=16)
 def _digits_batch(n_examples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    ds = load_digits()
+    x_train, y_train = _digits_train()
     g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(ds.y_train), generator=g)[:n_examples]
-    return ds.x_train[idx].clone(), ds.y_train[idx].clone()
+    idx = torch.randperm(len(y_train), generator=g)[:n_examples]
+    return x_train[idx].clone(), y_train[idx].clone()
 
 
 def gradient_flow(
@@ -93,10 +99,20 @@ def gradient_flow(
     elif x is None or y is None:
         raise ValueError("pass both x and y, or neither (then a digits batch is used)")
     else:
-        check_tensor("x", x, ndim=2)
+        check_tensor("x", x, ndim=2, finite=True)
         check_tensor("y", y, ndim=1)
-        if x.shape[1] != 64:
-            model = build(int(x.shape[1]), int(y.max()) + 1)
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor; got {x.dtype}: use x.float()")
+        if y.is_floating_point() or y.dtype == torch.bool:
+            raise TypeError(f"y must hold class indices as integers (torch.int64); got {y.dtype}: use y.long()")
+        if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+            raise ValueError(f"x and y must hold the same, non-zero number of examples; got {x.shape[0]} and "
+                             f"{y.shape[0]}")
+        if int(y.min()) < 0:
+            raise ValueError(f"y must hold class indices 0, 1, 2, ...; got the label {int(y.min())}")
+        x, y = x.float(), y.long()
+        if x.shape[1] != 64 or int(y.max()) >= 10:  # the output layer gets one unit per class
+            model = build(int(x.shape[1]), max(int(y.max()) + 1, 10 if x.shape[1] == 64 else 1))
     act_names = [f"act{i}" for i in range(1, depth + 1)]
     with LayerStats(model, layers=act_names, percentiles=()) as stats:
         loss = nn.functional.cross_entropy(model(x), y)
@@ -162,3 +178,73 @@ def activation_profile(
     flow = gradient_flow(depth, activation, init, weight_scale, seed=seed)
     return {**curve, **{k: flow[k] for k in ("layers", "dead", "saturated", "weight_grad_norm", "weights",
                                              "activation", "depth", "loss")}}
+
+
+XOR_X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+
+
+def xor_losses(sizes, steps: int, seeds, lr: float = 1.0) -> np.ndarray:
+    """Full-batch SGD on XOR with sigmoid units and binary cross-entropy (the original labs' lab 08), one net per seed.
+
+    Each seed's network starts from exactly the weights of ``mlp(sizes, "sigmoid",
+    seed=seed)`` (the labs' ``torch.manual_seed`` followed by ``nn.Linear`` calls)
+    and takes ``steps`` plain SGD steps on the four XOR points, with a sigmoid on
+    the output and BCE, as in the lab. The networks train side by side in one
+    batched computation (a stack of weight matrices, one per seed), which is the
+    same arithmetic as training them one after the other, only faster: each
+    network's loss depends on its own weights alone.
+
+    Args:
+        sizes: layer widths, e.g. [2, 2, 1] or [2, 10, 10, 10, 1].
+        steps: SGD steps, >= 1.
+        seeds: the seeds, e.g. ``ck.claims.seeds(SEED)``.
+        lr: the learning rate (the lab's is 1).
+
+    Returns:
+        The loss at every step, shape ``(len(seeds), steps)``.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
+    seeds = [check_int("seed", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed")
+    nets = [mlp(list(sizes), "sigmoid", seed=s) for s in seeds]
+    linears = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+    # one (n_seeds, fan_in, fan_out) weight and one (n_seeds, 1, fan_out) bias per layer
+    weights = [torch.stack([ls[i].weight.detach().T for ls in linears]).requires_grad_(True)
+               for i in range(len(linears[0]))]
+    biases = [torch.stack([ls[i].bias.detach()[None] for ls in linears]).requires_grad_(True)
+              for i in range(len(linears[0]))]
+    params = weights + biases
+    x = XOR_X.expand(len(seeds), -1, -1)
+    y = XOR_Y.expand(len(seeds), -1, -1)
+    losses = torch.empty(len(seeds), steps)
+    for step in range(steps):
+        h = x
+        for w, b in zip(weights, biases):
+            h = torch.sigmoid(torch.baddbmm(b, h, w))   # every layer, the last one too: the lab's final Sigmoid
+        per_net = nn.functional.binary_cross_entropy(h, y, reduction="none").mean(dim=(1, 2))
+        grads = torch.autograd.grad(per_net.sum(), params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= lr * g
+        losses[:, step] = per_net.detach()
+    return losses.numpy()
+
+
+def plateau_and_escape(losses, tol: float = 0.01, escaped_below: float = 0.1) -> tuple[int, int | None]:
+    """How long an XOR loss curve sits on the ln 2 plateau, and when it escapes.
+
+    Returns:
+        ``(steps within tol of ln 2, first step (1-based) with a loss below
+        escaped_below, or None if it never got there)``.
+
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    losses = np.asarray(losses, dtype=float).reshape(-1)
+    on_plateau = int((np.abs(losses - np.log(2)) < tol).sum())
+    escaped = np.flatnonzero(losses < escaped_below)
+    return on_plateau, (int(escaped[0]) + 1 if escaped.size else None)

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from coursekit import exercises as ex
+from coursekit import flow as ck_flow
 from coursekit.exercises import EXERCISES, check
 
 TOPIC_NOTEBOOKS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
@@ -460,6 +461,14 @@ def _cd1_weights_only(v0, h0, W, a, b, lr):
     return W + lr * (ph0.T @ v0 - ph1.T @ v1) / len(v0), a, b
 
 
+def _vd(threshold, activation, seed, pick=lambda g: g[0]):
+    """A learner's vanishing_depth, with a choice of what is compared with the threshold."""
+    for depth in range(1, 16):
+        if pick(ck_flow.gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
+            return depth
+    return 16
+
+
 WRONG = [
     # 01 vanishing gradients
     ("sigmoid_derivative", lambda z: z * (1 - z), "needs s = sigmoid(z) first"),
@@ -473,6 +482,10 @@ WRONG = [
     ("chain_gradient", lambda w, z: torch.tensor(0.25) ** len(w), "only the upper bound"),
     ("chain_gradient", lambda w, z: torch.cumprod(w * torch.sigmoid(z) * (1 - torch.sigmoid(z)), 0),
      "a single number"),
+    ("vanishing_depth", lambda t, a, s: _vd(t, a, s) - 1, "one layer too few"),
+    ("vanishing_depth", lambda t, a, s: _vd(t, a, s, pick=lambda g: g[-1]), "[-1] is the output layer"),
+    ("vanishing_depth", lambda t, a, s: _vd(t, a, s, pick=lambda g: g[0] / g[-1]), "not its ratio"),
+    ("vanishing_depth", lambda t, a, s: _vd(t, a, 0), "pass the seed on"),
     # 02 ReLU
     ("relu_grad", lambda z: torch.relu(z), "that is ReLU itself"),
     ("relu_grad", lambda z: (z >= 0).float(), "z > 0, not z >= 0"),

@@ -1,4 +1,4 @@
-"""Exercises of ``notebooks/01_vanishing_gradients.ipynb``: sigmoid_derivative, chain_gradient.
+"""Exercises of ``notebooks/01_vanishing_gradients.ipynb``: sigmoid_derivative, chain_gradient, vanishing_depth.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from ..flow import gradient_flow
 from .engine import _randn, _register, _t
 from .pieces import Case, Exercise, Mistake
 
@@ -92,5 +93,68 @@ _register(Exercise(
     ),
     hint="d h_L / d h_0 = prod over l of w[l] * sigma'(z[l]) (the chain rule, one factor per layer).",
     rtol=1e-6,
+    atol=0.0,
+))
+
+
+MAX_DEPTH = 15
+
+
+def _warm(**args):
+    """The case's arguments, after one small gradient_flow call: the digits are read (and cached) before the
+    time limit starts, so the limit measures the learner's loop, not loading the data."""
+    gradient_flow(1, args["activation"], seed=args["seed"])
+    return args
+
+
+def _vanishing_depth(threshold, activation, seed):
+    for depth in range(1, MAX_DEPTH + 1):
+        if gradient_flow(depth, activation, seed=seed)["weight_grad_norm"][0] < threshold:
+            return depth
+    raise ValueError(f"no depth up to {MAX_DEPTH} reaches {threshold}")  # the cases never ask for this
+
+
+def _depth_where(threshold, activation, seed, pick):
+    """A wrong variant: the first depth where pick(norms) < threshold (MAX_DEPTH + 1 if none)."""
+    for depth in range(1, MAX_DEPTH + 1):
+        if pick(gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
+            return depth
+    return MAX_DEPTH + 1
+
+
+_register(Exercise(
+    name="vanishing_depth",
+    notebook="01_vanishing_gradients.ipynb",
+    signature="def vanishing_depth(threshold: float, activation: str, seed: int) -> int:",
+    instructions=("For depth = 1, 2, ..., 15, measure a fresh network with "
+                  "ck.flow.gradient_flow(depth, activation, seed=seed); its entry 'weight_grad_norm' holds the "
+                  "weight-gradient norm of every layer, input side first. Return the smallest depth whose first "
+                  "layer's norm is below threshold, as an int."),
+    reference=_vanishing_depth,
+    cases=(
+        Case("sigmoid, threshold 1e-4", lambda: _warm(threshold=1e-4, activation="sigmoid", seed=0)),
+        Case("sigmoid, threshold 1e-7, another seed", lambda: _warm(threshold=1e-7, activation="sigmoid", seed=1)),
+        Case("sigmoid, threshold 0.5: one layer is enough",
+             lambda: _warm(threshold=0.5, activation="sigmoid", seed=2)),
+        Case("tanh, threshold 1e-2", lambda: _warm(threshold=1e-2, activation="tanh", seed=0)),
+        Case("relu, threshold 1e-3", lambda: _warm(threshold=1e-3, activation="relu", seed=2)),
+    ),
+    outputs=("depth",),
+    mistakes=(
+        Mistake("that is one layer too few: return the first depth whose gradient is *below* the threshold, "
+                "not the last one above it.",
+                fn=lambda threshold, activation, seed: _vanishing_depth(threshold, activation, seed) - 1),
+        Mistake("weight_grad_norm lists the layers input side first: the first layer is [0]; [-1] is the "
+                "output layer, which always gets a large gradient.",
+                fn=lambda threshold, activation, seed: _depth_where(threshold, activation, seed, lambda g: g[-1])),
+        Mistake("compare the first layer's own norm with the threshold, not its ratio to the output layer's.",
+                fn=lambda threshold, activation, seed: _depth_where(threshold, activation, seed,
+                                                                    lambda g: g[0] / g[-1])),
+        Mistake("pass the seed on: gradient_flow(depth, activation, seed=seed); each seed is another network.",
+                fn=lambda threshold, activation, seed: _vanishing_depth(threshold, activation, 0)),
+    ),
+    hint=("loop over depth in range(1, 16); for each, norms = ck.flow.gradient_flow(depth, activation, "
+          "seed=seed)['weight_grad_norm'], and return depth as soon as norms[0] < threshold."),
+    rtol=0.0,
     atol=0.0,
 ))
