@@ -18,7 +18,7 @@ from torch import nn
 
 from ._checks import check_float, check_int, check_tensor
 
-__all__ = ["Dropout", "BatchNorm1d", "dropout_mask", "bn_statistics_trace"]
+__all__ = ["Dropout", "BatchNorm1d", "dropout_mask", "bn_statistics_trace", "batchnorm_backward"]
 
 
 def dropout_mask(shape: tuple[int, ...] | torch.Size, p: float, generator: torch.Generator | None = None,
@@ -213,6 +213,45 @@ class BatchNorm1d(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+
+
+def batchnorm_backward(
+    dout: torch.Tensor, x: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-5,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The backward pass of batch norm in training mode, written out (no autograd).
+
+    For ``y = gamma * x_hat + beta`` with ``x_hat = (x - mean) / s``,
+    ``s = sqrt(var + eps)`` (biased variance over the batch) and ``dout = dL/dy``::
+
+        dbeta  = sum_i dout_i
+        dgamma = sum_i dout_i * x_hat_i
+        dx_i   = gamma / (N s) * (N dout_i - dbeta - x_hat_i * dgamma)
+
+    Args:
+        dout: the upstream gradient, shape (N, C).
+        x: the input of the forward pass, shape (N, C), N >= 2.
+        gamma: the scale, shape (C,).
+        eps: as in the forward pass.
+
+    Returns:
+        ``(dx, dgamma, dbeta)``.
+
+    Introduced in ``notebooks/07_batch_norm.ipynb`` (exercise 4; tests check it against autograd).
+    """
+    check_tensor("x", x, ndim=2)
+    check_tensor("dout", dout, ndim=2)
+    check_tensor("gamma", gamma, ndim=1)
+    eps = check_float("eps", eps, 0.0, min_inclusive=False)
+    if dout.shape != x.shape or gamma.shape[0] != x.shape[1] or x.shape[0] < 2:
+        raise ValueError(f"dout and x must have the same shape (N, C) with N >= 2, and gamma shape (C,); "
+                         f"got {tuple(dout.shape)}, {tuple(x.shape)} and {tuple(gamma.shape)}")
+    n = x.shape[0]
+    s = torch.sqrt(x.var(dim=0, unbiased=False) + eps)
+    x_hat = (x - x.mean(dim=0)) / s
+    dbeta = dout.sum(dim=0)
+    dgamma = (dout * x_hat).sum(dim=0)
+    dx = gamma / (n * s) * (n * dout - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta
 
 
 def bn_statistics_trace(

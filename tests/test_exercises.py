@@ -24,7 +24,7 @@ from coursekit import exercises as ex
 from coursekit import flow as ck_flow
 from coursekit.exercises import EXERCISES, check
 
-TOPIC_NOTEBOOKS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
+TOPIC_NOTEBOOKS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_")
 
 
 def _cases(name):
@@ -58,7 +58,9 @@ def test_every_exercise_is_documented_and_has_edge_cases_and_hints():
 
 def test_list_exercises_filters_by_notebook_and_describe_shows_no_solution():
     assert ex.list_exercises("03") == ["momentum_step", "adam_step"]
-    assert ex.list_exercises("07_batch_norm.ipynb") == ["batchnorm_forward_train", "update_running_stats"]
+    assert ex.list_exercises("07_batch_norm.ipynb") == ["batchnorm_forward_train", "update_running_stats",
+                                                       "predict_running_mean", "batchnorm_backward"]
+    assert ex.list_exercises("08") == ["pick_best_rate", "one_fix"]
     assert ex.list_exercises() == list(EXERCISES)
     text = ex.describe("adam_step")
     assert text.startswith("def adam_step(") and "bias" in text and "return (theta, m, v)" in text
@@ -277,6 +279,20 @@ def test_update_running_stats_matches_torch_batchnorm1d():
         torch.testing.assert_close(new_var, bn.running_var)
 
 
+def test_predict_running_mean_reference_matches_the_closed_form():
+    for args in _cases("predict_running_mean"):
+        mu, m, steps = args.values()
+        assert abs(_ref("predict_running_mean", args) - mu * (1 - (1 - m) ** steps)) < 1e-12
+
+
+def test_batchnorm_backward_reference_matches_the_closed_form_of_coursekit_layers():
+    from coursekit.layers import batchnorm_backward
+
+    for args in _cases("batchnorm_backward"):
+        for got, want in zip(batchnorm_backward(*args.values()), _ref("batchnorm_backward", args)):
+            torch.testing.assert_close(got, want)
+
+
 # ---------------------------------------------- 2. correct solutions written another way pass
 
 
@@ -321,6 +337,9 @@ CORRECT_ALTERNATIVES = [
     ("dropout_forward", _dropout_with_bernoulli),
     ("batchnorm_forward_train", lambda x, g, b, eps=1e-5: F.batch_norm(x, None, None, g, b, training=True, eps=eps)),
     ("update_running_stats", lambda rm, rv, x, m=0.1: (torch.lerp(rm, x.mean(0), m), torch.lerp(rv, x.var(0), m))),
+    ("predict_running_mean", lambda mu, m, steps: mu - mu * (1 - m) ** steps),
+    ("batchnorm_backward", lambda dout, x, g, eps=1e-5: __import__("coursekit").layers.batchnorm_backward(dout, x, g, eps)),
+    ("pick_best_rate", lambda results: sorted(results, key=lambda lr: (-sum(results[lr]) / len(results[lr]), lr))[0]),
 ]
 
 
@@ -469,6 +488,59 @@ def _vd(threshold, activation, seed, pick=lambda g: g[0]):
     return 16
 
 
+def _bwd_parts(dout, x, gamma, eps=1e-5):
+    s = torch.sqrt(x.var(0, unbiased=False) + eps)
+    return s, (x - x.mean(0)) / s
+
+
+def _bwd_only_upstream(dout, x, gamma, eps=1e-5):
+    s, x_hat = _bwd_parts(dout, x, gamma, eps)
+    return gamma * dout / s, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def _bwd_mean_term_only(dout, x, gamma, eps=1e-5):
+    s, x_hat = _bwd_parts(dout, x, gamma, eps)
+    return gamma * (dout - dout.mean(0)) / s, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def _bwd_dgamma_sum(dout, x, gamma, eps=1e-5):
+    s, x_hat = _bwd_parts(dout, x, gamma, eps)
+    n = x.shape[0]
+    return gamma / (n * s) * (n * dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0)), dout.sum(0), dout.sum(0)
+
+
+def _vd(threshold, activation, seed, pick=lambda g: g[0]):
+    """A learner's vanishing_depth, with a choice of what is compared with the threshold."""
+    for depth in range(1, 16):
+        if pick(ck_flow.gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
+            return depth
+    return 16
+
+
+def _bf(activation, init, seed, entry="grad_norm"):
+    """A learner's backprop_factor, with a choice of which norms it reads."""
+    g = ck_flow.gradient_flow(6, activation, init, seed=seed)[entry]
+    return float((g[0] / g[-1]) ** (1 / 5))
+
+
+def _floor_trajectory(optimizer, lr, steps):
+    return __import__("coursekit").surfaces.trajectory("ill_conditioned", optimizer, None, steps, lr=lr)
+
+
+def _floor_off_by_one(optimizer, lr, threshold=0.01, steps=200):
+    below = np.nonzero(_floor_trajectory(optimizer, lr, steps).loss < threshold)[0]
+    return int(below[0]) + 1 if len(below) else -1
+
+
+def _floor_argmax(optimizer, lr, threshold=0.01, steps=200):
+    return int(np.argmax(_floor_trajectory(optimizer, lr, steps).loss < threshold))
+
+
+def _floor_by_distance(optimizer, lr, threshold=0.01, steps=200):
+    near = np.nonzero(_floor_trajectory(optimizer, lr, steps).distance_to((0.0, 0.0)) < threshold)[0]
+    return int(near[0]) if len(near) else -1
+
+
 WRONG = [
     # 01 vanishing gradients
     ("sigmoid_derivative", lambda z: z * (1 - z), "needs s = sigmoid(z) first"),
@@ -546,6 +618,24 @@ WRONG = [
     ("update_running_stats", lambda rm, rv, x, m=0.1: ((1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.std(0)),
      "not the standard deviation"),
     ("update_running_stats", _rs_in_place_no_return, "did you forget the `return` line"),
+    ("predict_running_mean", lambda mu, m, steps: mu * (1 - m ** steps), "weights the *new* batch"),
+    ("predict_running_mean", lambda mu, m, steps: mu, "does not jump to mu"),
+    ("predict_running_mean", lambda mu, m, steps: mu * (1 - m) ** steps, "the running mean is mu minus that"),
+    ("predict_running_mean", lambda mu, m, steps: mu * (1 - (1 - m) ** (steps + 1)),
+     "shrinks by a factor (1 - momentum)"),
+    ("batchnorm_backward", _bwd_only_upstream, "two batch sums"),
+    ("batchnorm_backward", _bwd_mean_term_only, "not the variance's"),
+    ("batchnorm_backward", _bwd_dgamma_sum, "not the sum of dout"),
+    # 08 putting it together
+    ("pick_best_rate", lambda results: max(results, key=lambda lr: max(results[lr])), "not the best single seed"),
+    ("pick_best_rate", lambda results: max(sum(v) / len(v) for v in results.values()), "not its accuracy"),
+    ("pick_best_rate", lambda results: min(results, key=lambda lr: sum(results[lr]) / len(results[lr])),
+     "the largest mean"),
+    ("one_fix", lambda: ({"activation": "relu"}, 0.9), "blows the signal up"),
+    ("one_fix", lambda: ({"init": "he"}, 0.9), "gradients vanish"),
+    ("one_fix", lambda: ({"dropout": 0.3}, 0.5), "does not overfit"),
+    ("one_fix", lambda: ({"batchnorm": True, "optimizer": "adam"}, 0.9), "one fix at a time"),
+    ("one_fix", lambda: ({"batchnorm": True}, 0.3), "what your prediction missed"),
 ]
 
 

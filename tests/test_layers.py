@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit.layers import BatchNorm1d, Dropout, dropout_mask
+from coursekit.layers import BatchNorm1d, Dropout, batchnorm_backward, dropout_mask
 
 # ----------------------------------------------------------------------------- Dropout
 
@@ -231,6 +231,28 @@ def test_batchnorm_in_a_network_trains_like_torch():
             opt.step()
     for (k, a), b in zip(net_ref.state_dict().items(), net_ours.state_dict().values()):
         torch.testing.assert_close(a, b, msg=lambda m, k=k: f"{k}: {m}")
+
+
+@pytest.mark.parametrize("n, c, eps", [(8, 4, 1e-5), (2, 3, 1e-5), (5, 2, 0.5)])
+def test_batchnorm_backward_by_hand_matches_autograd(n, c, eps):
+    gen = torch.Generator().manual_seed(n * 10 + c)
+    x = (torch.randn(n, c, generator=gen, dtype=torch.float64) * 2 + 1).requires_grad_(True)
+    gamma = (torch.rand(c, generator=gen, dtype=torch.float64) + 0.5).requires_grad_(True)
+    beta = torch.randn(c, generator=gen, dtype=torch.float64).requires_grad_(True)
+    dout = torch.randn(n, c, generator=gen, dtype=torch.float64)
+    y = nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+    (y * dout).sum().backward()
+    dx, dgamma, dbeta = batchnorm_backward(dout, x.detach(), gamma.detach(), eps=eps)
+    torch.testing.assert_close(dx, x.grad)
+    torch.testing.assert_close(dgamma, gamma.grad)
+    torch.testing.assert_close(dbeta, beta.grad)
+
+
+def test_batchnorm_backward_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        batchnorm_backward(torch.randn(4, 3), torch.randn(4, 2), torch.ones(2))
+    with pytest.raises(ValueError, match="N >= 2"):
+        batchnorm_backward(torch.randn(1, 2), torch.randn(1, 2), torch.ones(2))
 
 
 def test_batchnorm_refuses_one_value_per_feature_in_training_like_torch():

@@ -39,6 +39,7 @@ SWEPT = [
     "02_relu.ipynb",
     "03_optimizers.ipynb",
     "04_initialization.ipynb",
+    "07_batch_norm.ipynb",
 ]
 
 #: (name, SEED, extra environment)

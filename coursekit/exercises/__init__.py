@@ -51,6 +51,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     nb05_rbm,
     nb06_dropout,
     nb07_batch_norm,
+    nb08_putting_it_together,
 )
 from .engine import EXERCISES, check, describe, list_exercises
 from .pieces import Case, CheckResult, Exercise, Failure, Mistake

@@ -1,4 +1,5 @@
-"""Exercises of ``notebooks/07_batch_norm.ipynb``: batchnorm_forward_train, update_running_stats.
+"""Exercises of ``notebooks/07_batch_norm.ipynb``: batchnorm_forward_train, update_running_stats,
+predict_running_mean, batchnorm_backward.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -114,4 +115,133 @@ _register(Exercise(
                 fn=lambda rm, rv, x, m=0.1: ((1 - m) * rm + m * x.mean(0), rv)),
     ),
     hint="new_mean = (1 - momentum) * running_mean + momentum * x.mean(0); likewise the variance with x.var(0).",
+))
+
+
+def _predict_running_mean(mu, momentum, steps):
+    """Run a fresh torch.nn.BatchNorm1d on `steps` batches of mean mu and read its running mean."""
+    bn = torch.nn.BatchNorm1d(1, momentum=momentum).double().train()
+    batch = torch.tensor([[mu - 1.0], [mu + 1.0]], dtype=torch.float64)   # mean exactly mu
+    with torch.no_grad():
+        for _ in range(steps):
+            bn(batch)
+    return float(bn.running_mean[0])
+
+
+def _rm_case(mu: float, momentum: float, steps: int):
+    return lambda: {"mu": mu, "momentum": momentum, "steps": steps}
+
+
+_register(Exercise(
+    name="predict_running_mean",
+    notebook="07_batch_norm.ipynb",
+    signature="def predict_running_mean(mu, momentum, steps):",
+    instructions=("Predict the running mean of a fresh BatchNorm1d (it starts at 0) after `steps` training batches "
+                  "that all have mean mu, with PyTorch's momentum convention; return a number. The check runs a "
+                  "real torch.nn.BatchNorm1d and compares."),
+    reference=_predict_running_mean,
+    cases=(
+        Case("one step, momentum 0.1", _rm_case(2.0, 0.1, 1)),
+        Case("ten steps, momentum 0.1", _rm_case(2.0, 0.1, 10)),
+        Case("44 steps, momentum 0.1: about a hundredth of the gap left", _rm_case(-3.0, 0.1, 44)),
+        Case("momentum 0.5, 3 steps", _rm_case(1.5, 0.5, 3)),
+        Case("momentum 1: only the last batch counts", _rm_case(4.0, 1.0, 2)),
+        Case("zero steps: still the start", _rm_case(5.0, 0.1, 0)),
+    ),
+    mistakes=(
+        Mistake("PyTorch's momentum weights the *new* batch: each step closes a share `momentum` of the gap, so "
+                "the gap left is (1 - momentum) ** steps (Keras's convention is the other way round).",
+                fn=lambda mu, m, steps: mu * (1 - m ** steps)),
+        Mistake("the running mean does not jump to mu: it starts at 0 and closes part of the gap at each step.",
+                fn=lambda mu, m, steps: mu),
+        Mistake("every step closes part of the gap, not only the first: the gap left after k steps is "
+                "(1 - momentum) ** k.",
+                fn=lambda mu, m, steps: mu * m if steps else 0.0),
+        Mistake("what is left after k steps is the gap, (1 - momentum) ** k of mu; the running mean is mu minus that.",
+                fn=lambda mu, m, steps: mu * (1 - m) ** steps),
+    ),
+    hint="after one step: momentum * mu; the gap to mu shrinks by a factor (1 - momentum) per step.",
+    atol=1e-9,
+))
+
+
+def _batchnorm_backward(dout, x, gamma, eps=1e-5):
+    """The reference: autograd through the forward pass (float64)."""
+    with torch.enable_grad():
+        xg = x.detach().clone().requires_grad_(True)
+        gg = gamma.detach().clone().requires_grad_(True)
+        bg = torch.zeros_like(gamma).requires_grad_(True)
+        y = gg * (xg - xg.mean(0)) / torch.sqrt(xg.var(0, unbiased=False) + eps) + bg
+        (y * dout).sum().backward()
+    return xg.grad, gg.grad, bg.grad
+
+
+def _bwd_case(seed: int, n: int, c: int, eps: float = 1e-5):
+    def make() -> dict[str, Any]:
+        return {"dout": _randn(seed, n, c), "x": _randn(seed + 1, n, c, scale=2.0) + 1.0,
+                "gamma": _rand(seed + 2, c) + 0.5, "eps": eps}
+    return make
+
+
+def _bwd_no_mean_terms(dout, x, gamma, eps=1e-5):
+    s = torch.sqrt(x.var(0, unbiased=False) + eps)
+    x_hat = (x - x.mean(0)) / s
+    return gamma * dout / s, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def _bwd_no_variance_term(dout, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = torch.sqrt(x.var(0, unbiased=False) + eps)
+    x_hat = (x - x.mean(0)) / s
+    return gamma / (n * s) * (n * dout - dout.sum(0)), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def _bwd_unbiased(dout, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = torch.sqrt(x.var(0, unbiased=True) + eps)
+    x_hat = (x - x.mean(0)) / s
+    dg, db = (dout * x_hat).sum(0), dout.sum(0)
+    return gamma / (n * s) * (n * dout - db - x_hat * dg), dg, db
+
+
+def _bwd_dgamma_without_xhat(dout, x, gamma, eps=1e-5):
+    dx, _, db = _batchnorm_backward(dout, x, gamma, eps)
+    return dx, dout.sum(0), db
+
+
+def _bwd_no_gamma(dout, x, gamma, eps=1e-5):
+    dx, dg, db = _batchnorm_backward(dout, x, gamma, eps)
+    return dx / gamma, dg, db
+
+
+_register(Exercise(
+    name="batchnorm_backward",
+    notebook="07_batch_norm.ipynb",
+    signature="def batchnorm_backward(dout, x, gamma, eps=1e-5):",
+    instructions=("The backward pass of batch norm in training mode for x and dout of shape (batch, features): "
+                  "with x_hat = (x - mean) / s, s = sqrt(biased var + eps), return (dx, dgamma, dbeta) where "
+                  "dbeta = sum of dout over the batch, dgamma = sum of dout * x_hat, and "
+                  "dx = gamma / (N s) * (N dout - dbeta - x_hat * dgamma)."),
+    reference=_batchnorm_backward,
+    cases=(
+        Case("a batch of 8, 4 features", _bwd_case(141, 8, 4)),
+        Case("a batch of 2, the smallest", _bwd_case(142, 2, 3)),
+        Case("eps = 0.5, large enough to matter", _bwd_case(143, 5, 3, eps=0.5)),
+        Case("a batch of 16, 1 feature", _bwd_case(144, 16, 1)),
+        Case("a square batch, 5 x 5", _bwd_case(145, 5, 5)),
+    ),
+    outputs=("dx", "dgamma", "dbeta"),
+    mistakes=(
+        Mistake("mean and variance depend on every x_j too: dx needs the two batch sums, "
+                "dx = gamma / (N s) * (N dout - sum(dout) - x_hat * sum(dout * x_hat)).",
+                fn=_bwd_no_mean_terms),
+        Mistake("you kept the mean's term but not the variance's: subtract x_hat * sum(dout * x_hat) as well.",
+                fn=_bwd_no_variance_term),
+        Mistake("the forward pass normalizes with the *biased* variance (divide by N): use it in s too.",
+                fn=_bwd_unbiased),
+        Mistake("dgamma = sum over the batch of dout * x_hat (gamma multiplies x_hat), not the sum of dout.",
+                fn=_bwd_dgamma_without_xhat),
+        Mistake("dL/dx_hat = gamma * dout: multiply by gamma.", fn=_bwd_no_gamma),
+    ),
+    hint="dbeta = dout.sum(0); dgamma = (dout * x_hat).sum(0); dx = gamma / (N s) * (N dout - dbeta - x_hat * dgamma).",
 ))
