@@ -236,8 +236,8 @@ class RMSProp(ScratchOptimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
 
     def update(self, p, g, state, group):
-        a = group["alpha"]
-        state["G"] = a * state.get("G", torch.zeros_like(p)) + (1 - a) * (g * g)
+        rho = group["alpha"]  # the table's rho; PyTorch's RMSprop calls it alpha
+        state["G"] = rho * state.get("G", torch.zeros_like(p)) + (1 - rho) * (g * g)
         p -= group["lr"] * g / (state["G"].sqrt() + group["eps"])
 
 
@@ -386,8 +386,8 @@ def build_optimizer(
 FAMILY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "GD": ((), "start", r"$\theta \leftarrow \theta - \eta\,\nabla L(\theta)$  (all data)"),
     "SGD": (("GD",), "start", r"$\theta \leftarrow \theta - \eta\, g$  ($g$ from a minibatch)"),
-    "Momentum": (("SGD",), "direction", r"$v \leftarrow \mu v + g;\ \ \theta \leftarrow \theta - \eta v$"),
-    "NAG": (("Momentum",), "direction", r"$g$ taken at $\theta - \eta\mu v$ (look ahead)"),
+    "Momentum": (("SGD",), "direction", r"$b \leftarrow \mu b + g;\ \ \theta \leftarrow \theta - \eta b$"),
+    "NAG": (("Momentum",), "direction", r"$g$ taken at $\theta - \eta\mu b$ (look ahead)"),
     "Adagrad": (("SGD",), "size", r"$G \leftarrow G + g^2;\ \ \theta \leftarrow \theta - \eta\, g/\sqrt{G}$"),
     "RMSProp": (("Adagrad",), "size", r"$G \leftarrow \rho G + (1-\rho) g^2$  (forgets)"),
     "AdaDelta": (("Adagrad",), "size",

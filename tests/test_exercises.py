@@ -57,7 +57,7 @@ def test_every_exercise_is_documented_and_has_edge_cases_and_hints():
 
 
 def test_list_exercises_filters_by_notebook_and_describe_shows_no_solution():
-    assert ex.list_exercises("03") == ["momentum_step", "adam_step"]
+    assert ex.list_exercises("03") == ["momentum_step", "adam_step", "steps_to_floor"]
     assert ex.list_exercises("07_batch_norm.ipynb") == ["batchnorm_forward_train", "update_running_stats",
                                                        "predict_running_mean", "batchnorm_backward"]
     assert ex.list_exercises("08") == ["pick_best_rate", "one_fix"]
@@ -541,6 +541,24 @@ def _floor_by_distance(optimizer, lr, threshold=0.01, steps=200):
     return int(near[0]) if len(near) else -1
 
 
+def _floor_trajectory(optimizer, lr, steps):
+    return __import__("coursekit").surfaces.trajectory("ill_conditioned", optimizer, None, steps, lr=lr)
+
+
+def _floor_off_by_one(optimizer, lr, threshold=0.01, steps=200):
+    below = np.nonzero(_floor_trajectory(optimizer, lr, steps).loss < threshold)[0]
+    return int(below[0]) + 1 if len(below) else -1
+
+
+def _floor_argmax(optimizer, lr, threshold=0.01, steps=200):
+    return int(np.argmax(_floor_trajectory(optimizer, lr, steps).loss < threshold))
+
+
+def _floor_by_distance(optimizer, lr, threshold=0.01, steps=200):
+    near = np.nonzero(_floor_trajectory(optimizer, lr, steps).distance_to((0.0, 0.0)) < threshold)[0]
+    return int(near[0]) if len(near) else -1
+
+
 WRONG = [
     # 01 vanishing gradients
     ("sigmoid_derivative", lambda z: z * (1 - z), "needs s = sigmoid(z) first"),
@@ -578,6 +596,9 @@ WRONG = [
     ("adam_step", _adam_eps_inside, "eps goes outside the square root"),
     ("adam_step", _adam_returns_hats, "not the bias-corrected"),
     ("adam_step", _adam_default_lr, "use the hyper-parameters passed in"),
+    ("steps_to_floor", _floor_off_by_one, "count from the start"),
+    ("steps_to_floor", _floor_argmax, "'never' is -1"),
+    ("steps_to_floor", _floor_by_distance, "not the distance"),
     # 04 initialization
     ("xavier_uniform_bound", lambda fi, fo, gain=1.0: gain * math.sqrt(6 / fi), "uses both fans"),
     ("xavier_uniform_bound", lambda fi, fo, gain=1.0: gain * math.sqrt(2 / (fi + fo)), "that is the *std*"),
@@ -587,6 +608,11 @@ WRONG = [
     ("he_normal_std", lambda fi, a=0.0: 2 / fi, "is the variance"),
     ("he_normal_std", lambda fi, a=0.0: math.sqrt(6 / fi), "*uniform* bound"),
     ("he_normal_std", lambda fi, a=0.0: math.sqrt(2 / fi), "with a leaky slope"),
+    ("predict_signal_change", lambda d, act, s, n: (s * math.sqrt(n)) ** d, "ReLU zeroes the negative half"),
+    ("predict_signal_change", lambda d, act, s, n: s * math.sqrt(n / 2 if act == "relu" else n), "raise it to the power"),
+    ("predict_signal_change", lambda d, act, s, n: (s ** 2 * (n / 2 if act == "relu" else n)) ** d, "the *variance*"),
+    ("predict_signal_change", lambda d, act, s, n: (s * math.sqrt(n / 2 if act == "relu" else n)) ** (d - 1),
+     "not depth - 1"),
     # 05 RBM
     ("free_energy", lambda v, W, a, b: -(v @ a) - torch.log(1 + torch.exp(v @ W.T + b)).sum(1), "overflows"),
     ("free_energy", lambda v, W, a, b: -F.softplus(v @ W.T + b).sum(1), "visible-bias term"),

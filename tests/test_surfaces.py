@@ -275,3 +275,49 @@ def test_widget_redraws_when_a_control_changes():
     w.controls["optimizer"].value = "adam"
     assert w.calls == calls + 1
     assert any("adam, lr" in txt.get_text() for txt in w.last_figure.axes[1].texts)
+
+
+def test_noise_zero_is_the_exact_gradient_and_noise_is_seeded():
+    exact = S.trajectory("ill_conditioned", "sgd", steps=20, lr=0.1)
+    np.testing.assert_array_equal(S.trajectory("ill_conditioned", "sgd", steps=20, lr=0.1, noise=0.0, seed=5).path,
+                                  exact.path)
+    a = S.trajectory("ill_conditioned", "sgd", steps=20, lr=0.1, noise=0.5, seed=1)
+    b = S.trajectory("ill_conditioned", "sgd", steps=20, lr=0.1, noise=0.5, seed=1)
+    c = S.trajectory("ill_conditioned", "sgd", steps=20, lr=0.1, noise=0.5, seed=2)
+    np.testing.assert_array_equal(a.path, b.path)
+    assert not np.array_equal(a.path, c.path) and not np.array_equal(a.path, exact.path)
+
+
+def test_noise_adds_gaussian_noise_to_each_gradient_step():
+    # One SGD step: the move is lr * (gradient + noise * z), z ~ N(0, 1) drawn from the seed's generator.
+    tr = S.trajectory("ill_conditioned", "sgd", start=(1.0, 1.0), steps=1, lr=0.1, noise=2.0, seed=3)
+    z = torch.randn(2, generator=torch.Generator().manual_seed(3), dtype=torch.float64).numpy()
+    grad = S.get("ill_conditioned").gradient(1.0, 1.0)
+    np.testing.assert_allclose(tr.path[1], np.array([1.0, 1.0]) - 0.1 * (grad + 2.0 * z), rtol=1e-12)
+
+
+def test_noise_must_be_a_finite_non_negative_number():
+    with pytest.raises(ValueError, match="noise"):
+        S.trajectory("beale", "sgd", steps=2, lr=0.01, noise=-1.0)
+
+
+def test_swing_measures_the_width_of_the_zigzag_not_its_count():
+    # SGD at lr 0.3 on x²/20 + 3y²: y is multiplied by -0.8 each step, so |y_t| = 1.5 * 0.8**t.
+    tr = S.trajectory("ill_conditioned", "sgd", steps=100, lr=0.3)
+    expected = np.mean(1.5 * 0.8 ** np.arange(1, 21))
+    assert S.swing(tr) == pytest.approx(expected, rel=1e-9)
+    assert S.zigzag_fraction(tr) == 1.0
+    mom = S.trajectory("ill_conditioned", "momentum", steps=100, lr=0.3)
+    assert S.zigzag_fraction(mom) < S.zigzag_fraction(tr) and S.swing(mom) > 2 * S.swing(tr)
+
+
+def test_climb_step_is_where_the_largest_climb_happens():
+    tr = S.trajectory("ill_conditioned", "momentum", steps=100, lr=0.3)
+    t = S.climb_step(tr)
+    assert tr.loss[t] - tr.loss[: t + 1].min() == pytest.approx(S.largest_climb(tr))
+    assert S.climb_step(S.trajectory("ill_conditioned", "sgd", steps=50, lr=0.3)) == 0
+
+
+def test_the_valley_window_shows_momentums_overshoot():
+    mom = S.trajectory("ill_conditioned", "momentum", steps=100, lr=0.3)
+    assert np.nanmax(mom.path[:, 0]) < S.get("ill_conditioned").xlim[1]

@@ -1,4 +1,4 @@
-"""Exercises of ``notebooks/03_optimizers.ipynb``: momentum_step, adam_step.
+"""Exercises of ``notebooks/03_optimizers.ipynb``: momentum_step, adam_step, steps_to_floor.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
+from ..surfaces import trajectory
 from .engine import _rand, _randn, _register
 from .pieces import Case, Exercise, Mistake
 
@@ -146,4 +148,62 @@ _register(Exercise(
                 fn=lambda *a: _adam_wrong(*a, betas_swapped=True)),
     ),
     hint="follow the five lines in order: m, v, m_hat, v_hat, then theta; use the hyper-parameters passed in.",
+))
+
+
+def _steps_to_floor(optimizer, lr, threshold=0.01, steps=200):
+    tr = trajectory("ill_conditioned", optimizer, None, steps, lr=lr)
+    below = np.nonzero(tr.loss < threshold)[0]   # NaN after a divergence counts as not below
+    return int(below[0]) if len(below) else -1
+
+
+_WARM: list[bool] = []
+
+
+def _warm_up() -> None:
+    """Take one optimizer step before the first case: PyTorch loads part of itself (seconds) on the
+    first step of a process, which must not count against the learner's time limit."""
+    if not _WARM:
+        p = torch.zeros(1, requires_grad=True)
+        p.grad = torch.zeros(1)
+        torch.optim.SGD([p], lr=0.1).step()
+        _WARM.append(True)
+
+
+def _race(optimizer, lr, threshold=0.01, steps=200):
+    _warm_up()  # runs while the case's inputs are made, outside the time limit
+    return {"optimizer": optimizer, "lr": lr, "threshold": threshold, "steps": steps}
+
+
+_register(Exercise(
+    name="steps_to_floor",
+    notebook="03_optimizers.ipynb",
+    signature="def steps_to_floor(optimizer: str, lr: float, threshold: float = 0.01, steps: int = 200) -> int:",
+    instructions=("Run ck.surfaces.trajectory on the narrow valley 'ill_conditioned' from its usual start with "
+                  "this optimizer name and learning rate for `steps` steps, and return the first step at which "
+                  "the loss is below `threshold` (0 is the start), or -1 if it never gets there."),
+    reference=_steps_to_floor,
+    cases=(
+        Case("SGD at lr 0.3", lambda: _race("sgd", 0.3)),
+        Case("momentum at lr 0.3", lambda: _race("momentum", 0.3)),
+        Case("NAG at lr 0.1", lambda: _race("nesterov", 0.1)),
+        Case("Adam at lr 0.3", lambda: _race("adam", 0.3)),
+        Case("SGD at lr 0.01, which never gets there", lambda: _race("sgd", 0.01)),
+        Case("RMSProp at lr 0.1, threshold 0.1, 80 steps", lambda: _race("rmsprop", 0.1, 0.1, 80)),
+    ),
+    outputs=("step",),
+    mistakes=(
+        Mistake("count from the start: the path's first point is step 0, so the index into tr.loss is the step.",
+                fn=lambda o, lr, th=0.01, n=200: (lambda k: k + 1 if k >= 0 else -1)(_steps_to_floor(o, lr, th, n))),
+        Mistake("'never' is -1: check whether any loss is below the threshold before taking the first index "
+                "(argmax of an all-False array is 0).",
+                fn=lambda o, lr, th=0.01, n=200: max(_steps_to_floor(o, lr, th, n), 0)),
+        Mistake("measure the loss (tr.loss), not the distance to the minimum.",
+                fn=lambda o, lr, th=0.01, n=200: (lambda d: int(d[0]) if len(d) else -1)(
+                    np.nonzero(trajectory("ill_conditioned", o, None, n, lr=lr).distance_to((0.0, 0.0)) < th)[0])),
+        Mistake("use the arguments: run `steps` steps and compare with `threshold`.",
+                fn=lambda o, lr, th=0.01, n=200: _steps_to_floor(o, lr)),
+    ),
+    hint="tr = ck.surfaces.trajectory('ill_conditioned', optimizer, None, steps, lr=lr); the first i with "
+         "tr.loss[i] < threshold, or -1.",
 ))

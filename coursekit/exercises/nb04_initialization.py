@@ -1,4 +1,5 @@
-"""Exercises of ``notebooks/04_initialization.ipynb``: xavier_uniform_bound, he_normal_std.
+"""Exercises of ``notebooks/04_initialization.ipynb``: xavier_uniform_bound, he_normal_std,
+predict_signal_change.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -89,4 +90,50 @@ _register(Exercise(
                 fn=lambda fi, a=0.0: math.sqrt(2.0 / ((1.0 + a) * fi))),
     ),
     hint="Var(W) = gain**2 / fan_in keeps the signal's size through a (leaky) ReLU layer; return its sqrt.",
+))
+
+
+def _predict_signal_change(depth, activation, weight_std, width):
+    half = 0.5 if activation == "relu" else 1.0   # ReLU keeps half of E[y²]
+    return (weight_std * math.sqrt(width * half)) ** depth
+
+
+_register(Exercise(
+    name="predict_signal_change",
+    notebook="04_initialization.ipynb",
+    signature=("def predict_signal_change(depth: int, activation: str, weight_std: float, "
+               "width: int) -> float:"),
+    instructions=("Predict, before measuring, by what factor the std of the activations changes over `depth` "
+                  "layers of `width` units with weights N(0, weight_std**2), for activation 'relu' or 'identity': "
+                  "the derivation's factor per layer, weight_std * sqrt(width) (times sqrt(1/2) for ReLU, which "
+                  "keeps half of E[y**2]), raised to the number of layers. Return a Python float."),
+    reference=_predict_signal_change,
+    cases=(
+        Case("He for ReLU, 30 layers of 128", lambda: {"depth": 30, "activation": "relu",
+                                                       "weight_std": math.sqrt(2 / 128), "width": 128}),
+        Case("Xavier (gain 1) for ReLU, 30 layers of 128", lambda: {"depth": 30, "activation": "relu",
+                                                                   "weight_std": 1 / math.sqrt(128), "width": 128}),
+        Case("N(0, 0.01²), linear, 30 layers of 128", lambda: {"depth": 30, "activation": "identity",
+                                                              "weight_std": 0.01, "width": 128}),
+        Case("N(0, 1), ReLU, 5 layers of 64", lambda: {"depth": 5, "activation": "relu",
+                                                       "weight_std": 1.0, "width": 64}),
+        Case("one linear layer, std 1/16, width 256", lambda: {"depth": 1, "activation": "identity",
+                                                              "weight_std": 1 / 16, "width": 256}),
+    ),
+    outputs=("factor",),
+    mistakes=(
+        Mistake("ReLU zeroes the negative half: E[relu(y)²] = Var(y) / 2, so each ReLU layer's factor is "
+                "weight_std * sqrt(width / 2), not weight_std * sqrt(width).",
+                fn=lambda d, act, s, n: (s * math.sqrt(n)) ** d),
+        Mistake("that is the factor of one layer; the layers multiply: raise it to the power depth.",
+                fn=lambda d, act, s, n: s * math.sqrt(n * (0.5 if act == "relu" else 1.0))),
+        Mistake("that is the change of the *variance*; the std changes by its square root per layer.",
+                fn=lambda d, act, s, n: (s * s * n * (0.5 if act == "relu" else 1.0)) ** d),
+        Mistake("count every layer: the factor is raised to depth, not depth - 1.",
+                fn=lambda d, act, s, n: (s * math.sqrt(n * (0.5 if act == "relu" else 1.0))) ** (d - 1)),
+        Mistake("Var(y) = width * Var(w) * E[x²]: the std of the weights enters squared inside the root, "
+                "i.e. once outside it: weight_std * sqrt(width), not sqrt(weight_std * width).",
+                fn=lambda d, act, s, n: math.sqrt(s * n * (0.5 if act == "relu" else 1.0)) ** d),
+    ),
+    hint="per layer: factor = weight_std * sqrt(width * c), c = 1/2 for ReLU, 1 for identity; over depth layers: factor**depth.",
 ))

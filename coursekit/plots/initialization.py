@@ -18,7 +18,8 @@ from ..init import DepthSignal, signal_through_depth
 from .gradients import plot_layer_histograms
 from .style import _few_xticks, _log_ticks, color, panels
 
-__all__ = ["plot_depth_profiles", "plot_depth_histograms", "plot_signal_through_depth", "plot_layer_profiles"]
+__all__ = ["plot_depth_profiles", "plot_depth_histograms", "plot_signal_through_depth", "plot_layer_profiles",
+           "plot_variance_rule"]
 
 
 def _check_signal(name: str, value) -> DepthSignal:
@@ -285,5 +286,54 @@ def plot_layer_profiles(profiles: dict, colors: dict | None = None, figsize=(10,
     ax1.set(yscale="log", xlabel="hidden layer", ylabel="activation std", title="forward, at initialization")
     ax2.set(yscale="log", xlabel="hidden layer", ylabel="gradient std", title="backward, at initialization")
     ax1.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_variance_rule(sigmas, measured: dict, width: int, figsize=(10, 3.4)):
+    """The derivation in one picture: the std's change per layer against the weights' sigma.
+
+    Left: the measured change per layer (points) and the prediction (lines), sigma * sqrt(n) for
+    linear units and sigma * sqrt(n / 2) for ReLU, with the sigma that keeps the signal's size
+    marked (1/sqrt(n) and sqrt(2/n)). Right: a normal and a uniform density with the same
+    variance (the uniform's bound is sqrt(3) times the std).
+
+    Args:
+        sigmas: the weights' standard deviations tried.
+        measured: ``{"identity": [...], "relu": [...]}``, the measured change per layer at each sigma.
+        width: the layers' width n.
+        figsize: the figure's size in inches.
+
+    Returns:
+        The matplotlib Figure.
+
+    Introduced in ``notebooks/04_initialization.ipynb``.
+    """
+    sigmas = np.asarray(sigmas, dtype=float)
+    width = check_int("width", width, minimum=1)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=figsize)
+    rules = (("identity", 1.0, 1 / np.sqrt(width), "linear: 1/√n"),
+             ("relu", 0.5, np.sqrt(2 / width), "ReLU (He): √(2/n)"))
+    for act, half, best, name in rules:
+        c = color(act)
+        ax.plot(sigmas, sigmas * np.sqrt(width * half), color=c, lw=1.5, label=f"{act}: predicted")
+        if act in measured:
+            ax.plot(sigmas, measured[act], "o", color=c, ms=5, label=f"{act}: measured")
+        ax.axvline(best, color=c, ls=":", lw=1.2)
+        ax.text(best, 0.03, f" {name}", color=c, fontsize=8, rotation=90, ha="right", va="bottom",
+                transform=ax.get_xaxis_transform())
+    ax.axhline(1, color="0.5", lw=0.8)
+    ax.set(xscale="log", yscale="log", xlabel="σ of the weights", ylabel="std change per layer",
+           title=f"one layer of {width} units")
+    ax.set_xticks([0.02, 0.05, 0.1, 0.2, 0.5], labels=["0.02", "0.05", "0.1", "0.2", "0.5"])
+    ax.set_yticks([0.2, 0.5, 1, 2, 5], labels=["0.2", "0.5", "1", "2", "5"])
+    ax.minorticks_off()
+    ax.legend(fontsize=8)
+    t = np.linspace(-2.2, 2.2, 400)
+    ax2.plot(t, np.exp(-t ** 2 / 2) / np.sqrt(2 * np.pi), color=color("kaiming_normal"), label="normal, std 1")
+    ax2.plot(t, np.where(np.abs(t) <= np.sqrt(3), 1 / (2 * np.sqrt(3)), 0), color=color("kaiming_uniform"),
+             label="uniform, bound √3 = 1.73")
+    ax2.set(xlabel="weight", ylabel="density", title="same variance, two shapes")
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
