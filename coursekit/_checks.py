@@ -6,6 +6,7 @@ without reading coursekit's source.
 """
 from __future__ import annotations
 
+import difflib
 import numbers
 from typing import Any, Iterable
 
@@ -23,11 +24,22 @@ def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
         raise TypeError(
             f"{name} must be a string, one of {allowed}; got {type(value).__name__} {value!r}"
         )
-    norm = value.strip().lower().replace("-", "_")
+    norm = _norm(value)
     for option in allowed:
-        if option.lower().replace("-", "_") == norm:
+        if _norm(option) == norm:
             return option
-    raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+    raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}{did_you_mean(value, allowed)}")
+
+
+def _norm(text: str) -> str:
+    return text.strip().lower().replace("-", "_")
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the entry of ``allowed`` closest to ``value`` (difflib), else ``""``."""
+    options = {_norm(o): o for o in allowed if isinstance(o, str)}
+    close = difflib.get_close_matches(_norm(value), list(options), n=1, cutoff=0.6) if isinstance(value, str) else []
+    return f"; did you mean {options[close[0]]!r}?" if close else ""
 
 
 def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -73,12 +85,19 @@ def check_float(
     return value
 
 
-def check_tensor(name: str, value: Any, ndim: int | None = None) -> torch.Tensor:
-    """Return ``value`` if it is a torch.Tensor with ``ndim`` dimensions."""
+def check_tensor(name: str, value: Any, ndim: int | None = None, *, finite: bool = False) -> torch.Tensor:
+    """Return ``value`` if it is a real torch.Tensor with ``ndim`` dimensions (and no NaN or inf if ``finite``)."""
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
+    if value.is_complex():
+        raise TypeError(f"{name} must be a real tensor; got a complex tensor ({value.dtype}, "
+                        f"shape {tuple(value.shape)})")
     if ndim is not None and value.dim() != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions; got shape {tuple(value.shape)}")
+    if finite and value.is_floating_point():
+        bad = int((~torch.isfinite(value)).sum())
+        if bad:
+            raise ValueError(f"{name} must hold finite numbers; got {bad} NaN or infinite values of {value.numel()}")
     return value
 
 
@@ -94,3 +113,20 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     return value
+
+
+def check_generator(name: str, value: Any) -> torch.Generator | None:
+    """Return ``value`` if it is a ``torch.Generator`` or None."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None; got {type(value).__name__}")
+    return value
+
+
+def check_sequence(name: str, value: Any, example: str) -> list:
+    """Return ``value`` as a list if it is a list, tuple or other iterable, but not a string or a single item.
+
+    ``example`` shows what is expected, e.g. ``"[0.01, 0.1]"``.
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list such as {example}; got {type(value).__name__} {value!r}")
+    return list(value)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -21,7 +24,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from ._checks import check_choice, check_float, check_int, check_tensor
+from ._checks import check_bool, check_choice, check_float, check_generator, check_int, check_tensor
 
 __all__ = [
     "Dataset",
@@ -205,7 +208,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{path.name}: corrupt gzip stream ({exc})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path.name}: not an IDX file (bad magic number {raw[:4].hex()})")
@@ -215,7 +218,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(raw) < header:
         raise ValueError(f"{path.name}: truncated IDX header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge header cannot overflow
     if len(raw) - header != expected:
         raise ValueError(
             f"{path.name}: IDX header says shape {shape} ({expected} bytes) "
@@ -305,19 +308,33 @@ def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
     """Make sure the four IDX files of ``name`` are in ``root`` with the right checksums."""
     spec = SOURCES[name]
     folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     problems = []
-    for fname, md5 in spec["md5"].items():
+    if download:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problems.append(f"the folder {folder} cannot be created ({exc})")
+    files = spec["md5"].items() if not problems else ()  # no folder: nothing to look for
+    for fname, md5 in files:
         path = folder / fname
-        if path.exists() and _md5(path) == md5:
+        try:
+            cached_ok = path.exists() and _md5(path) == md5
+        except OSError as exc:  # unreadable (permissions, a folder of that name...)
+            problems.append(f"{fname} cannot be read ({exc})")
+            continue
+        if cached_ok:
             paths[fname] = path
             continue
         note = ""
         if path.exists():
             # Corrupt or truncated: never use it. Move it aside so it is not mistaken again.
-            path.replace(path.with_name(path.name + ".corrupt"))
-            note = f" (the cached copy had the wrong checksum and was moved to {fname}.corrupt)"
+            try:
+                path.replace(path.with_name(path.name + ".corrupt"))
+                note = f" (the cached copy had the wrong checksum and was moved to {fname}.corrupt)"
+            except OSError as exc:
+                problems.append(f"{fname} has the wrong checksum and cannot be moved aside ({exc}): delete it")
+                continue
         if not download:
             problems.append(f"{fname} is missing{note}")
             continue
@@ -325,15 +342,19 @@ def _ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
         for mirror in spec["mirrors"]:
             try:
                 payload = _fetch(mirror + fname)
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                errors.append(f"{mirror}: {exc}")
+            except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException, ValueError) as exc:
+                errors.append(f"{mirror}: {type(exc).__name__}: {exc}")
                 continue
             got = hashlib.md5(payload).hexdigest()
             if got != md5:
                 errors.append(f"{mirror}: checksum {got} != expected {md5}")
                 continue
-            _atomic_write(path, payload)
-            paths[fname] = path
+            try:
+                _atomic_write(path, payload)
+            except OSError as exc:  # read-only folder, disk full...
+                problems.append(f"{fname} was downloaded but cannot be saved in {folder} ({exc})")
+            else:
+                paths[fname] = path
             break
         else:
             problems.append(f"{fname} could not be downloaded{note} ({'; '.join(errors)})")
@@ -351,9 +372,10 @@ def _load_idx_dataset(
     name: str, root: str | os.PathLike | None, download: bool, val_size: int, seed: int,
     class_names: Sequence[str],
 ) -> Dataset:
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or pathlib.Path) or None; got {type(root).__name__} {root!r}")
     root_path = Path(root).expanduser() if root is not None else default_cache_dir()
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False; got {download!r}")
+    download = check_bool("download", download)
     seed = check_int("seed", seed, minimum=0)
     paths = _ensure_files(name, root_path, download)
     x_all = read_idx(paths["train-images-idx3-ubyte.gz"])
@@ -454,8 +476,14 @@ def batches(
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None; got {type(generator).__name__}")
+    check_generator("generator", generator)
+    check_bool("shuffle", shuffle)
+    check_bool("drop_last", drop_last)
+    return _batches(x, y, batch_size, shuffle, generator, drop_last)  # checked now, not at the first next()
+
+
+def _batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool,
+             generator: torch.Generator | None, drop_last: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     n = x.shape[0]
     if shuffle:
         order = torch.randperm(n, generator=generator).to(x.device)

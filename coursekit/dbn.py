@@ -6,13 +6,14 @@ supervised fine-tuning starts from.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int
+from ._checks import check_int, did_you_mean
 from .models import mlp
 from .rbm import RBM, RBMHistory
 
@@ -69,9 +70,23 @@ class DBN(nn.Module):
 
         Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
         """
-        per_layer = [epochs] * len(self.rbms) if isinstance(epochs, (int, np.integer)) else list(epochs)
-        if len(per_layer) != len(self.rbms):
-            raise ValueError(f"epochs must be one int or one per RBM ({len(self.rbms)}); got {epochs!r}")
+        if isinstance(epochs, (int, np.integer)) and not isinstance(epochs, bool):
+            per_layer = [check_int("epochs", epochs, minimum=1)] * len(self.rbms)
+        elif isinstance(epochs, (list, tuple)):
+            if len(epochs) != len(self.rbms):
+                raise ValueError(f"epochs must be one int or one per RBM ({len(self.rbms)}); got {epochs!r}")
+            per_layer = [check_int(f"epochs[{i}]", e, minimum=1) for i, e in enumerate(epochs)]
+        else:
+            raise TypeError(f"epochs must be one int or a list of {len(self.rbms)} ints (one per RBM); "
+                            f"got {type(epochs).__name__} {epochs!r}")
+        fixed = ("self", "x", "epochs", "x_val", "seed", "label")  # DBN.fit's own, or set per layer
+        allowed = [n for n in inspect.signature(RBM.fit).parameters if n not in fixed]
+        for name in fit_kwargs:
+            if name == "label":
+                raise TypeError("label is set by DBN.fit for each layer ('layer 1', 'layer 2', ...); leave it out")
+            if name not in allowed:
+                raise TypeError(f"unknown argument {name!r} for RBM.fit; allowed: {', '.join(allowed)}"
+                                + did_you_mean(name, allowed))
         seed = check_int("seed", seed, minimum=0)
         x = self.rbms[0]._check_v(x, "x")
         if x_val is not None:

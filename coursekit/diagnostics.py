@@ -40,7 +40,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_float, check_int, check_module, check_tensor
+from ._checks import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_module,
+    check_sequence,
+    check_tensor,
+    did_you_mean,
+)
 from .train import Callback
 
 __all__ = [
@@ -239,27 +248,29 @@ class LayerStats:
                     f"layers must be None, 'activations', 'linear' or a list of module names; got {layers!r}"
                 )
             chosen = []
+            layers = list(layers)
+            if not layers:
+                raise ValueError("layers is empty: name at least one module, e.g. layers=['act1'], or leave "
+                                 "layers=None to watch every activation")
             for i, name in enumerate(layers):
                 if not isinstance(name, str):
                     raise TypeError(f"layers[{i}] must be a module name (str); got {type(name).__name__}")
                 if name not in named or name == "":
-                    avail = ", ".join(n for n in named if n)
-                    raise ValueError(f"layers[{i}] {name!r} is not a module of model; available: {avail}")
+                    avail = [n for n in named if n]
+                    raise ValueError(f"layers[{i}] {name!r} is not a module of model; available: "
+                                     f"{', '.join(avail)}{did_you_mean(name, avail)}")
                 chosen.append(name)
             if len(set(chosen)) != len(chosen):
                 raise ValueError(f"layers lists a module twice: {list(layers)}")
         if not chosen:
             raise ValueError("no layer to watch: model has no activation, Linear or Conv module; pass layers=[...]")
         self.every = check_int("every", every, minimum=1)
-        if isinstance(percentiles, (str, bytes)) or not hasattr(percentiles, "__iter__"):
-            raise TypeError(f"percentiles must be a sequence of numbers such as (15, 50, 85); got {percentiles!r}")
+        percentiles = check_sequence("percentiles", percentiles, "(15, 50, 85)")
         self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0) for i, q in enumerate(percentiles))
         self._q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
         self.saturation = check_float("saturation", saturation, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         self.unit = None if unit is None else check_int("unit", unit, minimum=0)
-        if not isinstance(include_no_grad, bool):
-            raise TypeError(f"include_no_grad must be True or False; got {include_no_grad!r}")
-        self.include_no_grad = include_no_grad
+        self.include_no_grad = check_bool("include_no_grad", include_no_grad)
 
         self.layers: list[str] = chosen
         self.weights: list[str] = weighted
@@ -270,7 +281,8 @@ class LayerStats:
         self._handles: list[Any] = []
         self._attached = False
         self._passes = 0
-        self._current: int | None = None
+        self._current: int | None = None   # the record the forward pass now running writes to
+        self._backward: int | None = None  # the record the next backward writes weight gradients to
         self._steps: list[int] = []
         self._rec: dict[str, dict[str, list]] = {
             k: {n: [] for n in chosen} for k in (*_SCALARS, "act_percentiles")
@@ -303,6 +315,7 @@ class LayerStats:
             self._handles.pop().remove()
         self._attached = False
         self._current = None
+        self._backward = None
 
     def __enter__(self) -> "LayerStats":
         return self.attach()
@@ -311,14 +324,19 @@ class LayerStats:
         self.detach()
 
     def _on_pass(self, module: nn.Module, inputs: Any) -> None:
-        if not (torch.is_grad_enabled() or self.include_no_grad):
-            self._current = None
+        grad = torch.is_grad_enabled()
+        if not (grad or self.include_no_grad):
+            self._current = None  # a pass without gradients has no backward: the last one's stays due
             return
         self._passes += 1
         if (self._passes - 1) % self.every:
             self._current = None
+            if grad:
+                self._backward = None
             return
         self._current = len(self._steps)
+        if grad:
+            self._backward = self._current
         self._steps.append(self._passes)
         nan = float("nan")
         for n in self.layers:
@@ -375,7 +393,7 @@ class LayerStats:
                 self._last_grad[name] = g.cpu().numpy().copy()
 
     def _on_weight_grad(self, name: str, grad: torch.Tensor) -> None:
-        idx = self._current
+        idx = self._backward
         if idx is None or not self._attached:
             return
         with torch.no_grad():
@@ -385,7 +403,11 @@ class LayerStats:
             g_std = float(g.std()) if g.numel() > 1 else 0.0
             self._wrec["weight_grad_norm"][name][idx] = float(g.norm())
             self._wrec["weight_std"][name][idx] = w_std
-            self._wrec["grad_data_ratio"][name][idx] = g_std / w_std if w_std > 0 else float("inf")
+            if not (math.isfinite(w_std) and math.isfinite(g_std)):
+                ratio = float("nan")  # a non-finite weight or gradient: recorded as such, never an error
+            else:
+                ratio = g_std / w_std if w_std > 0 else float("inf")
+            self._wrec["grad_data_ratio"][name][idx] = ratio
 
     # ------------------------------------------------------------------ results
     @property
@@ -526,9 +548,8 @@ class UnitInputTracker(Callback):
     def __init__(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: int | None = 0,
                  every: int = 50, percentiles: tuple[float, ...] = (15, 50, 85),
                  at_start: bool = True) -> None:
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-        check_tensor("x", x)
+        check_module("module", module)
+        check_tensor("x", x, finite=True)
         check_tensor("y", y)
         if x.shape[0] != y.shape[0] or x.shape[0] == 0:
             raise ValueError(f"x and y must hold the same, non-zero number of examples; "
@@ -538,12 +559,10 @@ class UnitInputTracker(Callback):
         self.unit = None if unit is None else check_int("unit", unit, minimum=0)
         self.every = check_int("every", every, minimum=1)
         self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0)
-                                 for i, q in enumerate(percentiles))
+                                 for i, q in enumerate(check_sequence("percentiles", percentiles, "(15, 50, 85)")))
         if not self.percentiles:
             raise ValueError("percentiles must name at least one percentile, e.g. (15, 50, 85)")
-        if not isinstance(at_start, bool):
-            raise TypeError(f"at_start must be True or False; got {at_start!r}")
-        self.at_start = at_start
+        self.at_start = check_bool("at_start", at_start)
         self.steps: list[int] = []
         self.accuracy: list[float] = []
         self._values: list = []

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from ._checks import check_int
+from ._checks import check_bool, check_int
 from .plots.style import use_course_style
 
 __all__ = ["setup_notebook", "seed_everything"]
@@ -60,6 +60,7 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     seed = check_int("seed", seed, minimum=0)
     threads = check_int("threads", threads, minimum=1)
     dpi = check_int("dpi", dpi, minimum=20, maximum=600)
+    quiet = check_bool("quiet", quiet)
     torch.set_num_threads(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     seed_everything(seed)

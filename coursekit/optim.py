@@ -42,7 +42,7 @@ from typing import Any
 
 import torch
 
-from ._checks import check_choice, check_float
+from ._checks import check_bool, check_choice, check_float
 
 __all__ = [
     "OPTIMIZERS", "make_optimizer", "build_optimizer",
@@ -114,7 +114,7 @@ class SGD(ScratchOptimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         super().__init__(params, dict(lr=lr))
 
     def update(self, p, g, state, group):
@@ -139,7 +139,7 @@ class Momentum(ScratchOptimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.9) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
@@ -171,7 +171,7 @@ class Nesterov(ScratchOptimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.9) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         momentum = check_float("momentum", momentum, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
@@ -202,8 +202,8 @@ class Adagrad(ScratchOptimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
-        eps = check_float("eps", eps, 0.0)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
+        eps = check_float("eps", eps, 0.0, finite=True)
         super().__init__(params, dict(lr=lr, eps=eps))
 
     def update(self, p, g, state, group):
@@ -230,9 +230,9 @@ class RMSProp(ScratchOptimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         alpha = check_float("alpha", alpha, 0.0, 1.0, max_inclusive=False)
-        eps = check_float("eps", eps, 0.0)
+        eps = check_float("eps", eps, 0.0, finite=True)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
 
     def update(self, p, g, state, group):
@@ -264,9 +264,9 @@ class Adam(ScratchOptimizer):
     def __init__(
         self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
     ) -> None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         betas = _check_betas(betas)
-        eps = check_float("eps", eps, 0.0)
+        eps = check_float("eps", eps, 0.0, finite=True)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
     def update(self, p, g, state, group):
@@ -307,8 +307,8 @@ def make_optimizer(
 
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
-    key = check_choice("optimizer", name, SCRATCH if scratch else OPTIMIZERS)
-    lr = check_float("lr", lr, 0.0, min_inclusive=False)
+    key = check_choice("optimizer", name, SCRATCH if check_bool("scratch", scratch) else OPTIMIZERS)
+    lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
     momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
     params = list(params)
     if scratch:

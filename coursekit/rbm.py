@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import check_float, check_int
+from ._checks import check_bool, check_choice, check_float, check_generator, check_int
 from .rbm_fast import FastCD, draw_noise
 
 __all__ = [
@@ -67,9 +67,7 @@ def all_binary_states(n: int, dtype: torch.dtype = torch.float32, device: str | 
 
 
 def _check_generator(generator: torch.Generator | None) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None; got {type(generator).__name__}")
-    return generator
+    return check_generator("generator", generator)
 
 
 def _check_units(name: str, x, n_units: int, *, binary: bool = False, what: str = "visible") -> torch.Tensor:
@@ -129,6 +127,8 @@ class RBMHistory:
         steps_per_epoch: minibatch updates per epoch.
         wall_time: seconds spent in ``fit`` (never print it in a checked notebook).
         label: a name for legends.
+        diverged_epoch: the epoch during which the parameters became NaN or
+            infinite and training stopped (``nan_policy="stop"``); None otherwise.
 
     Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
     """
@@ -141,6 +141,7 @@ class RBMHistory:
     steps_per_epoch: int = 0
     wall_time: float = 0.0
     label: str = ""
+    diverged_epoch: int | None = None
 
     @property
     def free_energy_gap(self) -> list[float]:
@@ -155,7 +156,8 @@ class RBMHistory:
     def __repr__(self) -> str:
         last = f", recon_error {self.recon_error[-1]:.4f}" if self.recon_error else ""
         name = f"{self.label!r}, " if self.label else ""
-        return f"RBMHistory({name}{len(self.epoch)} epochs{last})"
+        bad = f", diverged in epoch {self.diverged_epoch}" if self.diverged_epoch is not None else ""
+        return f"RBMHistory({name}{len(self.epoch)} epochs{last}{bad})"
 
 
 # --------------------------------------------------------------------------- RBM
@@ -468,6 +470,7 @@ class RBM(nn.Module):
         """
         generator = _check_generator(generator)
         k = check_int("k", k, minimum=1)
+        sample_visible = check_bool("sample_visible", sample_visible)
         v = self._check_v(v)
         if chain is not None:
             chain = self._check_h(chain, "chain", binary=True)
@@ -521,6 +524,7 @@ class RBM(nn.Module):
         seed: int = 0,
         label: str = "",
         on_epoch_end: Callable[[int, "RBM"], None] | None = None,
+        nan_policy: str = "raise",
     ) -> RBMHistory:
         """Train by contrastive divergence (CD-k) or persistent CD (PCD-k) and return a :class:`RBMHistory`.
 
@@ -568,6 +572,11 @@ class RBM(nn.Module):
                 (e.g. to record the exact log-likelihood of a tiny RBM). The
                 persistent chains live on between epochs, but not between calls
                 to ``fit``: each call starts them afresh.
+            nan_policy: what to do when the parameters become NaN or infinite
+                during an epoch (checked after each epoch; a learning rate far too
+                high): "raise" (default) a ``FloatingPointError`` naming the epoch,
+                "stop" training there; with both the RBM keeps its parameters from
+                the end of the epoch before. "continue" trains on regardless.
 
         Returns:
             The :class:`RBMHistory`; the RBM is trained in place.
@@ -577,17 +586,16 @@ class RBM(nn.Module):
         x = self._check_v(x, "x")
         epochs = check_int("epochs", epochs, minimum=1)
         batch_size = check_int("batch_size", batch_size, minimum=1)
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
         k = check_int("k", k, minimum=1)
         for name, flag in (("persistent", persistent), ("sample_visible", sample_visible),
                            ("monitor", monitor), ("shuffle", shuffle)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be True or False; got {flag!r}")
+            check_bool(name, flag)
         momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
         if initial_momentum is not None:
             initial_momentum = check_float("initial_momentum", initial_momentum, 0.0, 1.0, max_inclusive=False)
         momentum_switch = check_int("momentum_switch", momentum_switch, minimum=0)
-        weight_decay = check_float("weight_decay", weight_decay, 0.0)
+        weight_decay = check_float("weight_decay", weight_decay, 0.0, finite=True)
         if x_val is not None:
             x_val = self._check_v(x_val, "x_val")
         if monitor_size is not None:
@@ -597,6 +605,9 @@ class RBM(nn.Module):
         seed = check_int("seed", seed, minimum=0)
         if on_epoch_end is not None and not callable(on_epoch_end):
             raise TypeError(f"on_epoch_end must be a function (epoch, rbm) -> None; got {on_epoch_end!r}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
+        nan_policy = check_choice("nan_policy", nan_policy, ("raise", "stop", "continue"))
 
         if init_visible_bias or (init_visible_bias is None and self.num_updates == 0):
             self.init_visible_bias(x)
@@ -618,7 +629,19 @@ class RBM(nn.Module):
         try:
             for ep in range(epochs):
                 with torch.inference_mode():
+                    before = state.wa.clone() if nan_policy != "continue" else None
                     state.epoch(x_aug, gen, lr, momenta[ep], weight_decay, shuffle)
+                    if before is not None and not bool(torch.isfinite(state.wa).all()):
+                        state.wa.copy_(before)  # back to the end of the epoch before
+                        history.diverged_epoch = ep + 1
+                        if nan_policy == "raise":
+                            raise FloatingPointError(
+                                f"RBM training diverged: the weights became NaN or infinite during epoch {ep + 1} "
+                                f"(updates {self.num_updates + 1} to {self.num_updates + history.steps_per_epoch})"
+                                f"; the RBM keeps its parameters from before that epoch. Likely cause: lr={lr:g} "
+                                f"is too high (the guide uses 0.01 to 0.1); also check momentum={momenta[ep]:g}. "
+                                f"Pass nan_policy='stop' to end training there, or 'continue' to train on.")
+                        break
                     state.write_back()
                 self.num_updates += history.steps_per_epoch
                 if monitor:

@@ -292,7 +292,9 @@ def run(
             machine gives the same numbers).
 
     Returns:
-        A :class:`RecipeRun`.
+        A :class:`RecipeRun`. A run whose training loss becomes NaN or infinite is
+        trained to the end (``fit(..., nan_policy="continue")``) and reported with
+        ``diverged`` True, not raised: a broken recipe is one of the results.
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
@@ -316,8 +318,9 @@ def run(
     norms, loss0, act_std = layer_grad_norms(model, x0, y0, seed=seed)
     with torch.random.fork_rng(devices=_rng_devices()):
         torch.manual_seed(seed)
+        # A recipe may diverge on purpose (ReLU with N(0, 1) weights): train on and report it as `diverged`.
         history = fit(model, data, epochs=epochs, batch_size=batch_size, seed=seed, device=dev,
-                      progress=False, label=label, **fit_kwargs)
+                      progress=False, label=label, nan_policy="continue", **fit_kwargs)
     return RecipeRun(label=label, recipe=r, seed=seed, history=history, grad_norms=norms,
                      init_loss=loss0, act_std=act_std, lr=float(fit_kwargs["lr"]))
 

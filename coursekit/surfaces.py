@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._checks import check_choice, check_float, check_int
+from ._checks import check_choice, check_float, check_int, check_sequence
 from .optim import build_optimizer
 
 __all__ = [
@@ -208,9 +208,9 @@ class Trajectory:
 
     @property
     def final(self) -> np.ndarray:
-        """The last point reached (before any divergence)."""
-        ok = np.isfinite(self.path).all(axis=1)
-        return self.path[np.nonzero(ok)[0][-1]]
+        """The last point reached (before any divergence); NaN if not even the start was finite."""
+        ok = np.nonzero(np.isfinite(self.path).all(axis=1))[0]
+        return self.path[ok[-1]] if ok.size else np.full(2, np.nan)
 
     @property
     def final_loss(self) -> float:
@@ -292,9 +292,12 @@ def trajectory(
     start = surf.start if start is None else _check_point("start", start)
     steps = check_int("steps", steps, minimum=1)
     if lr is not None:
-        lr = check_float("lr", lr, 0.0, min_inclusive=False)
+        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
     momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
     max_norm = check_float("max_norm", max_norm, 0.0, min_inclusive=False)
+    if math.hypot(*start) > max_norm:
+        raise ValueError(f"start {start} is farther than max_norm={max_norm:g} from the origin, where a run counts "
+                         f"as diverged: start closer, or raise max_norm")
     noise = check_float("noise", noise, 0.0, finite=True)
     seed = check_int("seed", seed, minimum=0)
     gen = torch.Generator().manual_seed(seed) if noise > 0 else None
@@ -352,10 +355,14 @@ def tune_lr(
     Returns:
         ``(best_lr, {lr: Trajectory})``; ties go to the smaller learning rate.
 
+    Raises:
+        ValueError: every rate diverged (there is no best one: try smaller rates).
+
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
     surf = get(surface)
-    lrs = [check_float(f"lrs[{i}]", v, 0.0, min_inclusive=False) for i, v in enumerate(lrs)]
+    lrs = check_sequence("lrs", lrs, "[0.01, 0.03, 0.1]")
+    lrs = [check_float(f"lrs[{i}]", v, 0.0, min_inclusive=False, finite=True) for i, v in enumerate(lrs)]
     if not lrs:
         raise ValueError("lrs is empty: give at least one learning rate")
     score = check_choice("score", score, ("loss", "distance"))
@@ -369,6 +376,9 @@ def tune_lr(
             return float("inf")
         return tr.final_loss if score == "loss" else float(tr.distance_to()[-1])
 
+    if all(tr.diverged for tr in runs.values()):
+        raise ValueError(f"every learning rate in lrs diverged with {optimizer!r} on {surf.name!r} "
+                         f"({', '.join(f'{lr:g}' for lr in sorted(runs))}): there is no best one; try smaller rates")
     best = min(sorted(runs), key=key)
     return best, runs
 

@@ -17,13 +17,35 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_module, check_tensor
+from ._checks import check_bool, check_choice, check_int, check_module, check_sequence, check_tensor
+from ._fit_checks import check_data, check_loss_value, check_output, check_targets
 from .data import Dataset, batches
+from .layers import BatchNorm1d as ScratchBatchNorm1d
 from .optim import build_optimizer
 
-__all__ = ["fit", "evaluate", "History", "Callback", "LOSSES", "model_device", "pick_device"]
+__all__ = ["fit", "evaluate", "History", "Callback", "DivergedError", "LOSSES", "NAN_POLICIES",
+           "model_device", "pick_device"]
 
 LOSSES = ("cross_entropy", "bce_with_logits", "bce", "mse")
+
+#: What :func:`fit` does when the training loss becomes NaN or infinite (see its ``nan_policy``).
+NAN_POLICIES = ("raise", "stop", "continue")
+
+
+class DivergedError(FloatingPointError):
+    """Raised by :func:`fit` (``nan_policy="raise"``) when the training loss becomes NaN or infinite.
+
+    Attributes:
+        epoch, step: where it happened (``step`` counts from 1 over the whole run).
+        loss: the non-finite loss value.
+        history: the :class:`History` recorded up to there (its last step loss is the bad one).
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+
+    def __init__(self, message: str, *, epoch: int, step: int, loss: float, history: "History") -> None:
+        super().__init__(message)
+        self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
 
 
 @dataclass
@@ -41,6 +63,8 @@ class History:
         wall_time: seconds spent in ``fit`` (not stable: never print it in a
             notebook that nbval checks).
         label: a name for legends and tables.
+        diverged_step: the first step (counted from 1) whose training loss was
+            NaN or infinite; None if there was none.
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
@@ -54,6 +78,7 @@ class History:
     steps_per_epoch: int = 0
     wall_time: float = 0.0
     label: str = ""
+    diverged_step: int | None = None
 
     @property
     def final_val_acc(self) -> float:
@@ -75,7 +100,8 @@ class History:
     def __repr__(self) -> str:
         last = (f", final val_acc {self.final_val_acc:.3f}" if self.val_acc else "")
         name = f"{self.label!r}, " if self.label else ""
-        return f"History({name}{len(self.epoch)} epochs, {len(self.step_loss)} steps{last})"
+        bad = f", diverged at step {self.diverged_step}" if self.diverged_step is not None else ""
+        return f"History({name}{len(self.epoch)} epochs, {len(self.step_loss)} steps{last}{bad})"
 
 
 class Callback:
@@ -182,6 +208,7 @@ def evaluate(
         raise ValueError(f"x and y must hold the same, non-zero number of examples; got {x.shape[0]} and {y.shape[0]}")
     batch_size = check_int("batch_size", batch_size, minimum=1)
     fn, kind = _loss_fn(loss)
+    y, label_max = check_targets("y", y, kind)
     was_training = model.training
     model.eval()
     device = next((p.device for p in model.parameters()), x.device)
@@ -193,6 +220,8 @@ def evaluate(
                 xb = x[start:start + batch_size].to(device)
                 yb = y[start:start + batch_size].to(device)
                 out = model(xb)
+                if start == 0:
+                    check_output(out, "y", yb, kind, label_max)
                 total += float(fn(out, yb)) * xb.shape[0]
                 c = _n_correct(out, yb, kind)
                 if c is None:
@@ -204,19 +233,32 @@ def evaluate(
     return total / n, (correct / n if has_acc else float("nan"))
 
 
+_SPLITS = ("x_train", "y_train", "x_val", "y_val")
+
+
 def _unpack(data) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     if isinstance(data, Dataset):
         return data.x_train, data.y_train, data.x_val, data.y_val
     if isinstance(data, (tuple, list)) and len(data) in (2, 4):
         for i, t in enumerate(data):
-            check_tensor(f"data[{i}]", t)
+            check_tensor(f"data[{i}] ({_SPLITS[i]})", t)
         if len(data) == 2:
             return data[0], data[1], None, None
         return tuple(data)  # type: ignore[return-value]
     raise TypeError(
         "data must be a coursekit Dataset, (x_train, y_train) or (x_train, y_train, x_val, y_val); "
-        f"got {type(data).__name__}"
+        f"got {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
     )
+
+
+def _data_names(data) -> tuple[str, str, str, str]:
+    if isinstance(data, Dataset):
+        return tuple(f"data.{n}" for n in _SPLITS)  # type: ignore[return-value]
+    return tuple(f"data[{i}] ({n})" for i, n in enumerate(_SPLITS))  # type: ignore[return-value]
+
+
+def _has_batchnorm1d(model: nn.Module) -> bool:
+    return any(isinstance(m, (nn.BatchNorm1d, ScratchBatchNorm1d)) for m in model.modules())
 
 
 def fit(
@@ -234,6 +276,7 @@ def fit(
     progress: bool = True,
     label: str = "",
     max_steps: int | None = None,
+    nan_policy: str = "raise",
 ) -> History:
     """Train ``model`` with minibatch gradient descent and return its :class:`History`.
 
@@ -241,6 +284,16 @@ def fit(
     optimizer step per batch; then ``model.eval()`` and the validation loss and
     accuracy without gradients. Training runs where the model is, unless
     ``device`` says otherwise.
+
+    The data are checked at the door, each problem named by its split
+    (``data.x_train``, ``data[3] (y_val)``, ...): inputs must be finite and of the
+    model's dtype and width, class labels integers from 0 to the number of
+    outputs - 1, validation inputs and targets of equal length. Integer labels
+    of another type (uint8, int32) are used as int64.
+
+    A model with ``BatchNorm1d`` layers cannot train on a batch of one example:
+    when ``batch_size`` leaves exactly one example over, that example is left out
+    of the epoch (a different one each epoch, as the order is shuffled).
 
     Args:
         model: the network (``nn.Module``) to train in place.
@@ -268,28 +321,51 @@ def fit(
         label: name stored in the History for legends and tables.
         max_steps: stop after this many optimizer steps (the epoch in progress
             is finished with a validation pass).
+        nan_policy: what to do when a step's training loss is NaN or infinite
+            (a learning rate too high, weights initialized too large...). The
+            step is not applied. "raise" (default): raise :class:`DivergedError`,
+            naming the epoch, the step and the likely causes; "stop": end training
+            there, finish that epoch's record with a validation pass and return
+            the History (``history.diverged_step`` says where); "continue": apply
+            the step and train on regardless (the loss stays NaN), as a plain
+            PyTorch loop does: for showing what divergence looks like.
 
     Returns:
         A :class:`History`.
+
+    Raises:
+        DivergedError: the training loss became NaN or infinite (``nan_policy="raise"``).
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
     check_module("model", model)
     x_train, y_train, x_val, y_val = _unpack(data)
-    if x_train.shape[0] != y_train.shape[0] or x_train.shape[0] == 0:
-        raise ValueError(
-            f"x_train and y_train must hold the same, non-zero number of examples; "
-            f"got {x_train.shape[0]} and {y_train.shape[0]}"
-        )
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     if max_steps is not None:
         max_steps = check_int("max_steps", max_steps, minimum=1)
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"callbacks must be a list of Callback objects; got a single {type(callbacks).__name__}: "
+                        f"pass callbacks=[...] around it")
+    callbacks = check_sequence("callbacks", callbacks, "[ck.plots.LivePlot()]")
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
+    progress = check_bool("progress", progress)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
+    nan_policy = check_choice("nan_policy", nan_policy, NAN_POLICIES)
     loss_fn, kind = _loss_fn(loss)
+    y_train, y_val, label_max, label_name = check_data(model, kind, x_train, y_train, x_val, y_val,
+                                                         _data_names(data))
+    n_train = x_train.shape[0]
+    drop_last = False
+    if _has_batchnorm1d(model) and x_train.dim() == 2:
+        if min(batch_size, n_train) < 2:
+            raise ValueError(f"a model with BatchNorm1d layers needs at least 2 examples per batch in training "
+                             f"mode; got batch_size={batch_size} and {n_train} training examples")
+        drop_last = n_train % batch_size == 1  # a last batch of one example would fail: leave it out
     dev = pick_device(device) if device is not None else model_device(model)
     model.to(dev)
     opt = build_optimizer(optimizer, model.parameters(), lr, default_lr=1e-3)
@@ -298,8 +374,8 @@ def fit(
     if has_val:
         x_val, y_val = x_val.to(dev), y_val.to(dev)
 
-    callbacks = list(callbacks)
-    history = History(label=label, steps_per_epoch=-(-x_train.shape[0] // batch_size))
+    history = History(label=label, steps_per_epoch=n_train // batch_size if drop_last else -(-n_train // batch_size))
+    watch = nan_policy != "continue"
     gen = torch.Generator().manual_seed(seed)
     step_losses: list[torch.Tensor] = []
     step = 0
@@ -320,13 +396,26 @@ def fit(
             correct = torch.zeros((), dtype=torch.long, device=dev)
             seen = 0
             acc_ok = True
-            for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, generator=gen):
-                out = model(xb)
+            ep_step = 0
+            for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, generator=gen, drop_last=drop_last):
+                if step == 0:
+                    try:
+                        out = model(xb)
+                    except RuntimeError as exc:
+                        raise RuntimeError(f"the model failed on the first batch of x_train (shape "
+                                           f"{tuple(xb.shape)}, {xb.dtype}): {exc}") from exc
+                    check_output(out, label_name, yb, kind, label_max)
+                else:
+                    out = model(xb)
                 batch_loss = loss_fn(out, yb)
-                opt.zero_grad(set_to_none=True)
-                batch_loss.backward()
-                opt.step()
+                if kind == "custom":
+                    check_loss_value(batch_loss)
                 detached = batch_loss.detach()
+                bad = watch and not bool(torch.isfinite(detached).all())
+                if not bad:
+                    opt.zero_grad(set_to_none=True)
+                    batch_loss.backward()
+                    opt.step()
                 epoch_losses.append(detached * xb.shape[0])
                 with torch.no_grad():
                     c = _n_correct(out, yb, kind)
@@ -336,7 +425,14 @@ def fit(
                     correct += c
                 seen += xb.shape[0]
                 step += 1
+                ep_step += 1
                 step_losses.append(detached)
+                if bad:
+                    history.diverged_step = step
+                    if nan_policy == "raise":
+                        raise DivergedError(_diverged_message(float(detached), ep, ep_step, step, opt),
+                                            epoch=ep, step=step, loss=float(detached), history=history)
+                    break  # "stop": the model keeps the weights from before this step
                 for cb in callbacks:
                     cb.on_step_end(step, detached)
                 if max_steps is not None and step >= max_steps:
@@ -355,13 +451,27 @@ def fit(
                 bar.set_postfix(post)
             for cb in callbacks:
                 cb.on_epoch_end(ep, history)
-            if max_steps is not None and step >= max_steps:
+            if (max_steps is not None and step >= max_steps) or history.diverged_step is not None:
                 break
     finally:
         if bar is not None:
             bar.close()
         history.step_loss = torch.stack(step_losses).float().cpu().numpy() if step_losses else np.zeros(0)
         history.wall_time = time.perf_counter() - start
+        if history.diverged_step is None:  # "continue" does not watch each step: find it afterwards
+            bad_steps = np.flatnonzero(~np.isfinite(history.step_loss))
+            history.diverged_step = int(bad_steps[0]) + 1 if bad_steps.size else None
     for cb in callbacks:
         cb.on_fit_end(history)
     return history
+
+
+def _diverged_message(loss: float, epoch: int, ep_step: int, step: int, opt: torch.optim.Optimizer) -> str:
+    rate = opt.param_groups[0].get("lr") if opt.param_groups else None
+    rate_text = f"{type(opt).__name__} with lr={rate:g}" if isinstance(rate, (int, float)) else type(opt).__name__
+    return (f"the training loss became {loss} at epoch {epoch}, step {ep_step} of that epoch (step {step} of the "
+            f"run); that step was not applied. Likely causes: a learning rate too high ({rate_text}: try one 10x "
+            f"smaller), initial weights too large (e.g. N(0, 1) with ReLU: use He or Xavier initialization), or "
+            f"inputs and targets the model or the loss cannot handle (values far too large, a log of 0). "
+            f"Pass nan_policy='stop' to end training there and keep the history, or nan_policy='continue' "
+            f"to train on regardless.")

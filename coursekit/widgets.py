@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import math
 import time
 from typing import Any, Callable
 
@@ -49,6 +50,14 @@ def control(name: str, spec: Any):
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
         return W.Dropdown(options=list(spec), value=spec[0], description=name, style=style)
     if isinstance(spec, tuple) and len(spec) in (2, 3) and all(isinstance(s, (int, float)) for s in spec):
+        if any(isinstance(s, bool) for s in spec) or not all(math.isfinite(s) for s in spec):
+            raise ValueError(f"control {name!r}: (min, max[, step]) must be finite numbers (not True/False); "
+                             f"got {spec!r}")
+        if spec[0] > spec[1]:
+            raise ValueError(f"control {name!r}: min must not be larger than max in (min, max[, step]); "
+                             f"got {spec!r}")
+        if len(spec) == 3 and spec[2] <= 0:
+            raise ValueError(f"control {name!r}: step must be > 0 in (min, max, step); got {spec!r}")
         if all(isinstance(s, int) for s in spec):
             step = spec[2] if len(spec) == 3 else 1
             return W.IntSlider(min=spec[0], max=spec[1], step=step, value=spec[0], description=name,
@@ -123,6 +132,9 @@ def interactive_figure(draw: Callable[..., Any], **controls: Any):
                 fig = draw(**values, fig=panel.last_figure)
             else:
                 fig = draw(**values)
+            if not isinstance(fig, matplotlib.figure.Figure):
+                raise TypeError(f"draw must return a matplotlib Figure; {getattr(draw, '__name__', 'draw')} returned "
+                                f"{type(fig).__name__}" + (" (did you forget `return fig`?)" if fig is None else ""))
             # Render the PNG ourselves, at the figure's size, without the inline
             # backend's bbox_inches="tight" (a second layout pass); the draw
             # functions lay their figures out.

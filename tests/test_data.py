@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import struct
 import urllib.error
 
@@ -241,3 +242,89 @@ def test_batches_cover_every_example_once_and_are_seeded():
 def test_batches_reject_bad_input(args, exc, match):
     with pytest.raises(exc, match=match):
         list(D.batches(*args))
+
+
+# ------------------------------------------------------------------ faults: a DatasetUnavailableError or a named ValueError
+
+def test_read_idx_corrupt_gzip_body_is_a_value_error_naming_the_file(tmp_path):
+    payload = bytearray(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8).reshape(2, 10, 10))))
+    payload[10] = 0xFF  # the gzip header is intact, the deflate block type is invalid (a raw zlib.error before)
+    (tmp_path / "body.gz").write_bytes(bytes(payload))
+    with pytest.raises(ValueError, match=r"body.gz: corrupt gzip stream"):
+        D.read_idx(tmp_path / "body.gz")
+
+
+def test_read_idx_huge_header_reports_the_true_byte_count(tmp_path):
+    header = bytes([0, 0, 0x08, 3]) + b"".join(struct.pack(">I", 2**31) for _ in range(3))
+    (tmp_path / "huge").write_bytes(header + b"\x00" * 8)
+    with pytest.raises(ValueError, match=r"huge: IDX header says shape .* \((\d+) bytes\)") as err:
+        D.read_idx(tmp_path / "huge")
+    assert f"({2**93} bytes)" in str(err.value)  # no int64 overflow into a negative count
+
+
+@pytest.mark.parametrize("fault", [
+    http.client.IncompleteRead(b"partial", 100),
+    ValueError("unknown url type"),
+    TimeoutError("timed out"),
+    ConnectionResetError("reset by peer"),
+])
+def test_a_network_fault_on_one_file_is_reported_and_the_other_files_are_still_tried(tmp_path, fake_source,
+                                                                                   monkeypatch, fault):
+    payloads, _, calls = fake_source
+
+    def flaky(url, timeout=60.0):
+        calls.append(url)
+        if url.endswith("train-labels-idx1-ubyte.gz"):
+            raise fault
+        return payloads[url.rsplit("/", 1)[1]]
+
+    monkeypatch.setattr(D, "_fetch", flaky)
+    with pytest.raises(D.DatasetUnavailableError, match=rf"train-labels-idx1-ubyte.gz could not be downloaded "
+                                                         rf".*{type(fault).__name__}"):
+        D.load_mnist(root=tmp_path)
+    assert len(calls) == 4  # every file was tried
+    kept = sorted(p.name for p in (tmp_path / "mnist").iterdir())
+    assert kept == sorted(n for n in payloads if n != "train-labels-idx1-ubyte.gz")
+
+
+def test_an_uncreatable_cache_folder_is_a_dataset_unavailable_error(tmp_path, fake_source, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(D.Path, "mkdir", refuse)
+    with pytest.raises(D.DatasetUnavailableError, match=r"cannot be created .*Permission denied"):
+        D.load_mnist(root=tmp_path / "read-only")
+    # download=False never creates the folder: the files are simply missing
+    with pytest.raises(D.DatasetUnavailableError, match=r"is missing"):
+        D.load_mnist(root=tmp_path / "read-only", download=False)
+
+
+def test_a_download_that_cannot_be_saved_is_a_dataset_unavailable_error(tmp_path, fake_source, monkeypatch):
+    def full(path, payload):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(D, "_atomic_write", full)
+    with pytest.raises(D.DatasetUnavailableError, match=r"was downloaded but cannot be saved .*No space left"):
+        D.load_mnist(root=tmp_path)
+
+
+def test_a_corrupt_copy_that_cannot_be_moved_aside_is_reported(tmp_path, fake_source, monkeypatch):
+    D.load_mnist(root=tmp_path, val_size=2)
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+
+    def refuse(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(D.Path, "replace", refuse)
+    with pytest.raises(D.DatasetUnavailableError, match=r"wrong checksum and cannot be moved aside.*delete it"):
+        D.load_mnist(root=tmp_path, download=False)
+
+
+def test_ctrl_c_during_a_download_leaves_no_file_and_propagates(tmp_path, fake_source, monkeypatch):
+    def interrupted(url, timeout=60.0):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(D, "_fetch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        D.load_mnist(root=tmp_path)
+    assert list((tmp_path / "mnist").iterdir()) == []
