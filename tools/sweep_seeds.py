@@ -40,6 +40,7 @@ SWEPT = [
     "03_optimizers.ipynb",
     "04_initialization.ipynb",
     "07_batch_norm.ipynb",
+    "08_putting_it_together.ipynb",
 ]
 
 #: (name, SEED, extra environment)
