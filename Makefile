@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab lab-instructor test test-fast test-notebooks test-robust browser-test lint student execute benchmark clean help
+.PHONY: lab lab-instructor test test-fast test-notebooks test-robust browser-test lint student nbgrader-source execute benchmark clean help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint           ruff over the package, tests, tools and benchmarks"
 	@echo "make execute NB=notebooks/01_vanishing_gradients.ipynb   re-execute a notebook in place"
 	@echo "make student        generate the student editions into student/"
+	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (README, Teaching)"
 	@echo "make benchmark      run the speed benchmarks"
 
 $(STAMP): pyproject.toml tools/install_torch.py
@@ -78,6 +79,11 @@ execute: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py
+
+# nbgrader: source notebooks with nbgrader's metadata, and nbgrader_config.py the first time (README, Teaching)
+nbgrader-source: $(STAMP)
+	@test -n "$(COURSE)" || { echo "make nbgrader-source: say where, e.g. make nbgrader-source COURSE=~/course"; exit 2; }
+	$(BIN)/python tools/make_nbgrader.py $(COURSE) $(NBGRADER_ARGS)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py

@@ -214,6 +214,42 @@ def _banner(shown: str, link: str, names: list[str]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ExerciseCell:
+    """A code cell that holds solution blocks: where it is, what it defines, and its stubbed source."""
+
+    index: int  # position in nb.cells
+    names: list[str]  # the functions whose bodies hold a block (the exercises), in order
+    stubbed: str  # the source with every block replaced by its stub
+    top_level: bool  # a block sits outside any function
+    where: str  # how messages name the cell
+
+
+def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
+    """The exercise cells of a notebook: every code cell with a solution block, in order.
+
+    The one definition of "an exercise cell" for every edition (``make student`` here,
+    ``tools/make_nbgrader.py`` for nbgrader). Raises :class:`MarkerError` for a
+    malformed marker and for a marker in a Markdown cell. ``nb`` is not modified.
+    """
+    found = []
+    for i, cell in enumerate(nb.cells):
+        where = _where(source_label, i, cell)
+        if cell.cell_type != "code":
+            for n, line in enumerate(cell.source.splitlines()):
+                if line.strip() in (BEGIN, END) or _MARKERISH.match(line):
+                    raise MarkerError(
+                        f"{where}: a solution marker on line {n + 1} ({line.strip()!r}); markers belong in "
+                        "code cells only (to mention one in the text, write it inline in backticks)"
+                    )
+            continue
+        if not any(_MARKERISH.match(line) for line in cell.source.splitlines()):
+            continue
+        stubbed, names, top_level = _stub_code_cell(cell.source, where)
+        found.append(ExerciseCell(i, names, stubbed, top_level, where))
+    return found
+
+
 def make_student_notebook(nb, source_label: str, link: str | None = None, shown: str | None = None):
     """Return ``(student_notebook, exercise_names, cleared_cells, warnings)`` for one instructor notebook.
 
@@ -228,25 +264,13 @@ def make_student_notebook(nb, source_label: str, link: str | None = None, shown:
     names: list[str] = []
     warnings: list[str] = []
     exercise_cells: set[int] = set()
-    for i, cell in enumerate(nb.cells):
-        where = _where(source_label, i, cell)
-        if cell.cell_type != "code":
-            for n, line in enumerate(cell.source.splitlines()):
-                if line.strip() in (BEGIN, END) or _MARKERISH.match(line):
-                    raise MarkerError(
-                        f"{where}: a solution marker on line {n + 1} ({line.strip()!r}); markers belong in "
-                        "code cells only (to mention one in the text, write it inline in backticks)"
-                    )
-            continue
-        if not any(_MARKERISH.match(line) for line in cell.source.splitlines()):
-            continue
-        new_source, found, top_level = _stub_code_cell(cell.source, where)
-        cell.source = new_source
-        exercise_cells.add(i)
-        names.extend(n for n in found if n not in names)
-        if top_level:
-            warnings.append(f"{where}: a solution block at the top level of the cell; in the student edition "
-                            "Run All stops there (put the solution inside a function)")
+    for found in find_exercise_cells(nb, source_label):
+        nb.cells[found.index].source = found.stubbed
+        exercise_cells.add(found.index)
+        names.extend(n for n in found.names if n not in names)
+        if found.top_level:
+            warnings.append(f"{found.where}: a solution block at the top level of the cell; in the student "
+                            "edition Run All stops there (put the solution inside a function)")
 
     cleared = 0
     # A use is the bare name; ``rbm.free_energy(...)`` is a method of the same name, not the exercise.
