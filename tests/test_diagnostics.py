@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursekit.diagnostics import LayerStats, StatsTable
-from coursekit.flow import activation_curve, activation_profile, gradient_flow
+from coursekit.flow import activation_curve, activation_profile, gradient_flow, plateau_and_escape, xor_losses
 from coursekit.models import mlp
 from coursekit.plots import plot_activation_profile, plot_gradient_flow
 from coursekit.train import fit
@@ -306,6 +306,40 @@ def test_mlp_weight_scale_multiplies_the_weights():
     torch.testing.assert_close(b.fc2.weight, 2.5 * a.fc2.weight)
     he = mlp([64, 64, 64, 64, 10], "relu", init="kaiming_normal", seed=1)
     assert he.fc2.weight.std().item() == pytest.approx((2 / 64) ** 0.5, rel=0.1)
+
+
+def _lab_xor_losses(sizes, steps, seed, lr=1.0):
+    """Lab 08's own loop, one network at a time: nn.Sequential, torch.optim.SGD, BCE on a final sigmoid."""
+    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+    model = mlp(sizes, "sigmoid", seed=seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    out = []
+    for _ in range(steps):
+        loss = F.binary_cross_entropy(torch.sigmoid(model(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    return np.array(out)
+
+
+def test_xor_losses_trains_each_seed_as_the_lab_loop_does():
+    batched = xor_losses([2, 3, 1], 200, [0, 5, 777])
+    assert batched.shape == (3, 200)
+    for row, seed in zip(batched, [0, 5, 777]):
+        np.testing.assert_allclose(row, _lab_xor_losses([2, 3, 1], 200, seed), rtol=1e-4, atol=1e-6)
+    deep = xor_losses([2, 4, 4, 1], 50, [1])
+    np.testing.assert_allclose(deep[0], _lab_xor_losses([2, 4, 4, 1], 50, 1), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="seeds"):
+        xor_losses([2, 2, 1], 10, [])
+
+
+def test_plateau_and_escape_counts_steps_near_ln2_and_the_first_step_below():
+    ln2 = np.log(2)
+    losses = np.array([ln2, ln2 + 0.005, ln2 - 0.02, 0.3, 0.09, 0.05])
+    assert plateau_and_escape(losses) == (2, 5)
+    assert plateau_and_escape(np.full(4, ln2)) == (4, None)
 
 
 def test_activation_curve_derivatives_match_the_formulas():

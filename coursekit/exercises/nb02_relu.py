@@ -1,4 +1,4 @@
-"""Exercises of ``notebooks/02_relu.ipynb``: relu_grad, count_dead_units.
+"""Exercises of ``notebooks/02_relu.ipynb``: relu_grad, count_dead_units, backprop_factor.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -10,6 +10,7 @@ from typing import Sequence
 
 import torch
 
+from ..flow import gradient_flow
 from .engine import _rand, _randn, _register, _t
 from .pieces import Case, Exercise, Mistake
 
@@ -92,4 +93,64 @@ _register(Exercise(
                 fn=lambda acts: int((acts != 0).any(dim=0).sum())),
     ),
     hint="a unit is a column of acts; it is dead when the whole column is zero.",
+))
+
+
+DEPTH = 6
+
+
+def _warm(**args):
+    """The case's arguments, after one small gradient_flow call: the digits are read (and cached) before the
+    time limit starts, so the limit measures the learner's code, not loading the data."""
+    gradient_flow(1, args["activation"], seed=args["seed"])
+    return args
+
+
+def _backprop_factor(activation, init, seed):
+    g = gradient_flow(DEPTH, activation, init, seed=seed)["grad_norm"]
+    return float((g[0] / g[-1]) ** (1 / (DEPTH - 1)))
+
+
+def _factor_of(activation, init, seed, entry="grad_norm", power=1 / (DEPTH - 1), invert=False):
+    """A wrong variant of the measurement, for the hints."""
+    g = gradient_flow(DEPTH, activation, init, seed=seed)[entry]
+    ratio = g[-1] / g[0] if invert else g[0] / g[-1]
+    return float(ratio ** power)
+
+
+_register(Exercise(
+    name="backprop_factor",
+    notebook="02_relu.ipynb",
+    signature="def backprop_factor(activation: str, init: str, seed: int) -> float:",
+    instructions=("Measure a fresh network of 6 hidden layers with ck.flow.gradient_flow(6, activation, init, "
+                  "seed=seed); its entry 'grad_norm' holds the norm of dL/dh of every hidden layer, input side "
+                  "first (act1 ... act6). Return the average factor per layer by which that gradient changes on "
+                  "its way down from act6 to act1, (grad_norm[0] / grad_norm[-1]) ** (1 / 5), as a float."),
+    reference=_backprop_factor,
+    cases=(
+        Case("relu, PyTorch's default initialization", lambda: _warm(activation="relu", init="pytorch_default", seed=0)),
+        Case("relu, He's initialization", lambda: _warm(activation="relu", init="kaiming_normal", seed=1)),
+        Case("tanh, PyTorch's default initialization", lambda: _warm(activation="tanh", init="pytorch_default", seed=2)),
+        Case("sigmoid, PyTorch's default initialization", lambda: _warm(activation="sigmoid", init="pytorch_default", seed=0)),
+        Case("leaky_relu, Xavier's initialization", lambda: _warm(activation="leaky_relu", init="xavier_uniform", seed=3)),
+    ),
+    outputs=("factor per layer",),
+    mistakes=(
+        Mistake("that is the factor on the way *up*, from act1 to act6: divide act1's norm by act6's, "
+                "grad_norm[0] / grad_norm[-1].",
+                fn=lambda activation, init, seed: _factor_of(activation, init, seed, invert=True)),
+        Mistake("use 'grad_norm' (dL/dh, the back-propagated gradient), not 'weight_grad_norm' (the weights' "
+                "gradients, which look much flatter).",
+                fn=lambda activation, init, seed: _factor_of(activation, init, seed, entry="weight_grad_norm")),
+        Mistake("from act6 down to act1 the gradient passes 5 layers, not 6: take the 5th root, ** (1 / 5).",
+                fn=lambda activation, init, seed: _factor_of(activation, init, seed, power=1 / DEPTH)),
+        Mistake("that is the whole fall from act6 to act1; the factor per layer is its 5th root, ** (1 / 5).",
+                fn=lambda activation, init, seed: _factor_of(activation, init, seed, power=1.0)),
+        Mistake("pass init and seed on: gradient_flow(6, activation, init, seed=seed).",
+                fn=lambda activation, init, seed: _backprop_factor(activation, "pytorch_default", 0)),
+    ),
+    hint=("g = ck.flow.gradient_flow(6, activation, init, seed=seed)['grad_norm'], then return "
+          "float((g[0] / g[-1]) ** (1 / 5))."),
+    rtol=1e-6,
+    atol=0.0,
 ))
