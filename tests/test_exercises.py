@@ -318,6 +318,10 @@ def _adam_in_place(theta, m, v, grad, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     return theta, m, v
 
 
+def _states(n, dtype):
+    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=dtype)
+
+
 CORRECT_ALTERNATIVES = [
     ("sigmoid_derivative", _sigmoid_derivative_autograd),
     ("sigmoid_derivative", lambda z: torch.exp(-z.abs()) / (1 + torch.exp(-z.abs())) ** 2),
@@ -335,6 +339,8 @@ CORRECT_ALTERNATIVES = [
         p + lr * d for p, d in zip((W, a, b), _cd1_stats(v0, h0, W, a, b)))),
     ("inverted_dropout", lambda x, p, mask: torch.where(mask.bool(), x / max(1 - p, 1e-300), torch.zeros_like(x))),
     ("dropout_forward", _dropout_with_bernoulli),
+    ("exact_log_likelihood", lambda v, W, a, b: (v @ a) + F.softplus(F.linear(v, W, b)).sum(1) - torch.logsumexp(
+        _states(W.shape[1], v.dtype) @ a + F.softplus(F.linear(_states(W.shape[1], v.dtype), W, b)).sum(1), 0)),
     ("batchnorm_forward_train", lambda x, g, b, eps=1e-5: F.batch_norm(x, None, None, g, b, training=True, eps=eps)),
     ("update_running_stats", lambda rm, rv, x, m=0.1: (torch.lerp(rm, x.mean(0), m), torch.lerp(rv, x.var(0), m))),
     ("predict_running_mean", lambda mu, m, steps: mu - mu * (1 - m) ** steps),
@@ -449,6 +455,22 @@ def _dropout_keep_prob_p(x, p, training, generator=None):
     if not training:
         return x
     return x * (torch.rand(x.shape, generator=generator, dtype=x.dtype) < p) / (1 - p)
+
+
+def _ll_forgot_log_z(v, W, a, b):
+    return (v @ a) + F.softplus(v @ W.T + b).sum(1)
+
+
+def _ll_batch_partition(v, W, a, b):
+    neg_f = (v @ a) + F.softplus(v @ W.T + b).sum(1)
+    return neg_f - torch.logsumexp(neg_f, 0)
+
+
+def _ll_exp_then_log(v, W, a, b):
+    every = _states(W.shape[1], v.dtype)
+    neg_f = (v @ a) + F.softplus(v @ W.T + b).sum(1)
+    z = torch.exp((every @ a) + F.softplus(every @ W.T + b).sum(1)).sum()
+    return neg_f - torch.log(z)
 
 
 def _cd1_minus(v0, h0, W, a, b, lr):
@@ -623,6 +645,9 @@ WRONG = [
     ("cd1_update", _cd1_summed, "divide the sums by the batch size"),
     ("cd1_update", _cd1_sample_positive, "not the sample h0"),
     ("cd1_update", _cd1_weights_only, "update the biases too"),
+    ("exact_log_likelihood", _ll_forgot_log_z, "needs log Z"),
+    ("exact_log_likelihood", _ll_batch_partition, "not over the images in the batch"),
+    ("exact_log_likelihood", _ll_exp_then_log, "use torch.logsumexp"),
     # 06 dropout
     ("inverted_dropout", lambda x, p, mask: x * mask, "missing 1/(1 - p) scale"),
     ("inverted_dropout", lambda x, p, mask: x * mask * (1 - p), "not by (1 - p)"),

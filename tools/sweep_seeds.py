@@ -39,6 +39,7 @@ SWEPT = [
     "02_relu.ipynb",
     "03_optimizers.ipynb",
     "04_initialization.ipynb",
+    "05_rbm_dbn_pretraining.ipynb",
     "07_batch_norm.ipynb",
     "08_putting_it_together.ipynb",
 ]

@@ -1,4 +1,4 @@
-"""Exercises of ``notebooks/05_rbm_dbn_pretraining.ipynb``: free_energy, cd1_update.
+"""Exercises of ``notebooks/05_rbm_dbn_pretraining.ipynb``: free_energy, cd1_update, exact_log_likelihood.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -140,4 +140,67 @@ _register(Exercise(
          "update = lr * (positive - negative) averaged over the batch.",
     error_hint="check the shapes: W is (n_hidden, n_visible), so v0 @ W.T is (batch, n_hidden), h0 @ W is "
                "(batch, n_visible), and the weight statistics ph0.T @ v0 are (n_hidden, n_visible) like W.",
+))
+
+
+def _every_image(n_v: int, dtype: torch.dtype) -> torch.Tensor:
+    codes = torch.arange(2 ** n_v).unsqueeze(1)
+    return ((codes >> torch.arange(n_v - 1, -1, -1)) & 1).to(dtype)
+
+
+def _exact_log_likelihood(v, W, a, b):
+    every = _every_image(W.shape[1], v.dtype)
+    log_z = torch.logsumexp(-_free_energy(every, W, a, b), dim=0)
+    return -_free_energy(v, W, a, b) - log_z
+
+
+def _ll_without_log_z(v, W, a, b):
+    return -_free_energy(v, W, a, b)
+
+
+def _ll_log_z_over_batch(v, W, a, b):
+    return -_free_energy(v, W, a, b) - torch.logsumexp(-_free_energy(v, W, a, b), dim=0)
+
+
+def _ll_sign(v, W, a, b):
+    every = _every_image(W.shape[1], v.dtype)
+    return _free_energy(v, W, a, b) - torch.logsumexp(_free_energy(every, W, a, b), dim=0)
+
+
+def _ll_naive(v, W, a, b):
+    every = _every_image(W.shape[1], v.dtype)
+    return -_free_energy(v, W, a, b) - torch.log(torch.exp(-_free_energy(every, W, a, b)).sum())
+
+
+_register(Exercise(
+    name="exact_log_likelihood",
+    notebook="05_rbm_dbn_pretraining.ipynb",
+    signature="def exact_log_likelihood(v, W, a, b):",
+    instructions=("Return log p(v) = -F(v) - log Z for every row of v (batch, n_visible) under a small RBM with "
+                  "weights W (n_hidden, n_visible), visible bias a and hidden bias b, a tensor of shape (batch,). "
+                  "log Z = logsumexp of -F(v') over all 2**n_visible binary images v' (all_binary_states lists "
+                  "them); use softplus for F and torch.logsumexp for log Z, so that nothing overflows."),
+    reference=_exact_log_likelihood,
+    cases=(
+        Case("a batch of 5, 4 visible, 3 hidden", _rbm(121, 5, 4, 3)),
+        Case("one example, 2 visible, 2 hidden", _rbm(122, 1, 2, 2)),
+        Case("the 6-pixel bars RBM's size, 6 visible, 4 hidden", _rbm(123, 8, 6, 4, scale=1.0)),
+        Case("one visible unit", _rbm(124, 3, 1, 2)),
+        Case("large weights in float32, where exp(-F) overflows", _rbm(125, 4, 5, 3, scale=60.0, dtype=torch.float32)),
+    ),
+    outputs=("log_p",),
+    mistakes=(
+        Mistake("log p(v) needs log Z: -F(v) alone is log of the *unnormalised* probability; subtract "
+                "log Z = logsumexp(-F(v')) over every binary image v'.",
+                fn=_ll_without_log_z),
+        Mistake("Z sums over every possible image (all_binary_states(n_visible)), not over the images in the batch.",
+                fn=_ll_log_z_over_batch),
+        Mistake("p(v) = exp(-F(v)) / Z: both the free energy of v and the ones inside log Z carry a minus sign.",
+                fn=_ll_sign),
+        Mistake("log(sum(exp(...))) overflows for large weights: use torch.logsumexp, which is safe.",
+                test=lambda args, expected, got: not bool(torch.isfinite(torch.as_tensor(got)).all())),
+    ),
+    hint="log p(v) = -F(v) - torch.logsumexp(-F(all_binary_states(n_visible)), dim=0), with F from exercise 1.",
+    error_hint="check the shapes: all_binary_states(n) is (2**n, n), so its free energies form a vector of "
+               "2**n numbers, and log Z is one number.",
 ))
