@@ -47,6 +47,9 @@ Every other cell is kept exactly, so the student edition runs top to bottom
 catches that and prints "not implemented yet" instead of stopping the run.
 Running the tool twice gives byte-identical files.
 
+Which cells are exercise cells is decided by :func:`find_exercise_cells`, which
+``tools/make_nbgrader.py`` uses too, so nbgrader's copies blank the same cells.
+
 Bad markers stop the tool before it writes anything, with an error that names the
 notebook and the cell: a BEGIN without END, an END without BEGIN, a BEGIN inside
 a block, a marker in a Markdown cell, or a line that looks like a marker but is
