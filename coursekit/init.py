@@ -138,29 +138,34 @@ def expected_std(
 
 def _init_weight_(
     w: torch.Tensor, scheme: str, *, gain: float, nonlinearity: str, negative_slope: float,
-    std: float, a: float, value: float,
+    std: float, a: float, value: float, generator: torch.Generator | None = None,
 ) -> None:
-    """Fill one weight tensor in place by ``scheme`` (arguments already validated)."""
+    """Fill one weight tensor in place by ``scheme`` (arguments already validated).
+
+    ``generator``: draw from it instead of PyTorch's global generator (the same numbers as
+    after ``torch.manual_seed`` with the generator's seed, without the cost of reseeding).
+    """
+    g = generator
     if scheme == "zeros":
         nn.init.zeros_(w)
     elif scheme == "constant":
         nn.init.constant_(w, value)
     elif scheme == "normal":
-        nn.init.normal_(w, 0.0, std)
+        nn.init.normal_(w, 0.0, std, generator=g)
     elif scheme == "uniform":
-        nn.init.uniform_(w, -a, a)
+        nn.init.uniform_(w, -a, a, generator=g)
     elif scheme == "xavier_uniform":
-        nn.init.xavier_uniform_(w, gain=gain)
+        nn.init.xavier_uniform_(w, gain=gain, generator=g)
     elif scheme == "xavier_normal":
-        nn.init.xavier_normal_(w, gain=gain)
+        nn.init.xavier_normal_(w, gain=gain, generator=g)
     elif scheme == "kaiming_uniform":
         nn.init.kaiming_uniform_(w, a=negative_slope if nonlinearity == "leaky_relu" else 0,
-                                 nonlinearity=nonlinearity)
+                                 nonlinearity=nonlinearity, generator=g)
     elif scheme == "kaiming_normal":
         nn.init.kaiming_normal_(w, a=negative_slope if nonlinearity == "leaky_relu" else 0,
-                                nonlinearity=nonlinearity)
+                                nonlinearity=nonlinearity, generator=g)
     else:  # pytorch_default, the weight part of nn.Linear.reset_parameters
-        nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+        nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
 
 
 def initialize(
@@ -358,6 +363,37 @@ def _depth_args(scheme: str, activation: str, nonlinearity: str | None) -> tuple
     return nonlinearity, _gain(nonlinearity, 0.01)
 
 
+#: Recently drawn weights of :func:`signal_through_depth`, by setting (the widget redraws the same
+#: networks at other depths: depth d's weights are the first d layers of a deeper stack's).
+_WEIGHT_CACHE: dict[tuple, torch.Tensor] = {}
+_CACHE_ENTRIES, _CACHE_MAX_ELEMENTS = 6, 4_000_000
+
+
+def _depth_weights(nets: int, depth: int, width: int, seed: int, scheme: str, gain: float,
+                   nonlinearity: str, std: float, a: float, value: float) -> torch.Tensor:
+    """The (nets, depth, width, width) float64 weights, drawn exactly as initialize() draws them:
+    network ``i`` from seed ``seed + i``, layer after layer. Cached, and a shallower request reuses
+    the first layers of a deeper stack drawn before (the same numbers)."""
+    key = (scheme, nonlinearity, gain, width, nets, seed, std, a, value)
+    cached = _WEIGHT_CACHE.get(key)
+    if cached is not None and cached.shape[1] >= depth:
+        return cached[:, :depth]
+    weights = torch.empty(nets, depth, width, width)
+    with torch.no_grad():
+        for i in range(nets):
+            gen = torch.Generator().manual_seed(seed + i)
+            for layer in range(depth):
+                _init_weight_(weights[i, layer], scheme, gain=gain, nonlinearity=nonlinearity,
+                              negative_slope=0.01, std=std, a=a, value=value, generator=gen)
+    weights = weights.to(torch.float64)
+    if weights.numel() <= _CACHE_MAX_ELEMENTS:
+        _WEIGHT_CACHE.pop(key, None)
+        while len(_WEIGHT_CACHE) >= _CACHE_ENTRIES:
+            _WEIGHT_CACHE.pop(next(iter(_WEIGHT_CACHE)))
+        _WEIGHT_CACHE[key] = weights
+    return weights
+
+
 def signal_through_depth(
     depth: int = 30,
     activation: str = "relu",
@@ -426,15 +462,7 @@ def signal_through_depth(
     samples = check_int("samples", samples, minimum=1)
     nonlinearity, gain = _depth_args(scheme, activation, nonlinearity)
 
-    # The weights, drawn exactly as initialize() draws them.
-    weights = torch.empty(nets, depth, width, width)
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        for i in range(nets):
-            torch.manual_seed(seed + i)
-            for layer in range(depth):
-                _init_weight_(weights[i, layer], scheme, gain=gain, nonlinearity=nonlinearity,
-                              negative_slope=0.01, std=std, a=a, value=value)
-    weights = weights.to(torch.float64)
+    weights = _depth_weights(nets, depth, width, seed, scheme, gain, nonlinearity, std, a, value)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, width, generator=gen, dtype=torch.float64).expand(nets, n, width)
     g = torch.randn(n, width, generator=gen, dtype=torch.float64).expand(nets, n, width)

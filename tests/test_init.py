@@ -428,3 +428,18 @@ def test_default_gains_follow_pytorch_xavier_gain_1_and_he_relu_gain():
     assert torch.equal(lin.weight, ref)
     assert expected_std("xavier_normal", 300, 100) == pytest.approx(math.sqrt(2 / 400))
     assert expected_std("kaiming_normal", 300, 100) == pytest.approx(math.sqrt(2 / 300))
+
+
+def test_signal_through_depth_reuses_a_deeper_stacks_first_layers_exactly():
+    ck_init._WEIGHT_CACHE.clear()
+    fresh = ck_init.signal_through_depth(6, "tanh", "xavier_normal", 16, nets=3, seed=4)
+    ck_init._WEIGHT_CACHE.clear()
+    ck_init.signal_through_depth(12, "tanh", "xavier_normal", 16, nets=3, seed=4)   # fills the cache
+    reused = ck_init.signal_through_depth(6, "tanh", "xavier_normal", 16, nets=3, seed=4)
+    for field in ("act_std", "grad_std", "pre_std", "act_std_nets", "act_samples"):
+        np.testing.assert_array_equal(getattr(reused, field), getattr(fresh, field))
+    torch.manual_seed(11)
+    before = torch.rand(3)
+    torch.manual_seed(11)
+    ck_init.signal_through_depth(5, "relu", "kaiming_normal", 8, seed=2)
+    assert torch.equal(torch.rand(3), before), "the global random state should be left alone"

@@ -190,6 +190,10 @@ def plot_depth_histograms(
         ax.set_title(title + (" (ReLU's zeros left out)" if relu_like else ""), fontsize=10)
     if not legend and ax.get_legend() is not None:
         ax.get_legend().remove()
+    elif ax.get_legend() is not None:
+        # A fixed corner: loc="best" searches every position against every histogram's points on
+        # each draw, a good part of a widget redraw's time; the histograms peak in the middle.
+        ax.get_legend().set_loc("upper right")
     return fig
 
 
@@ -249,7 +253,9 @@ def plot_signal_through_depth(
     _few_xticks(ax)
     ax.set(xlim=(0, sig.depth), xlabel="layer (0 = input)", ylabel="std / std where it entered")
     ax.set_title(f"{sig.label}, {sig.activation}", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    # a fixed corner, not loc="best" (which searches on every redraw): the curves start at
+    # layer 0 near 1 and leave the band to the right, so the upper left stays free
+    ax.legend(fontsize=8, loc="upper left")
     plot_depth_histograms(sig, "activation", layers, ax=axes[1], title="activations")
     if gradients:
         plot_depth_histograms(sig, "gradient", layers, ax=axes[2], title="gradients", legend=False)
