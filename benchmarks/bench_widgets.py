@@ -27,6 +27,7 @@ import time
 import matplotlib
 
 matplotlib.use("Agg")
+import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
@@ -38,6 +39,17 @@ def bare_figure(n):
     for ax in axes:
         ax.plot(range(n))
     return fig
+
+
+def _dropout_sweep():
+    """A sweep like notebook 06's: one 40-epoch History per drop probability."""
+    sweep = {}
+    for p in (0.0, 0.3, 0.5, 0.7):
+        e = torch.arange(1, 41, dtype=torch.float64)
+        sweep[p] = ck.train.History(epoch=e.int().tolist(), train_loss=(2 * (1 + p) / e).tolist(),
+                                    val_loss=(0.3 + 1 / e + 0.002 * e).tolist(),
+                                    val_acc=(0.95 - 0.1 * p - 0.5 / e).tolist(), train_acc=[1.0] * 40)
+    return sweep
 
 
 def widgets():
@@ -55,8 +67,8 @@ def widgets():
         ("04 signal through depth", functools.partial(ck.plots.plot_signal_through_depth, gradients=False, nets=4),
          {"depth": (2, 50), "activation": ["tanh", "relu"], "scheme": ["xavier_normal", "kaiming_normal"]},
          "depth", [30, 40]),
-        ("06 dropout network", ck.plots.draw_dropout_network,
-         {"p": (0.0, 0.7, 0.1), "sample": (0, 20)}, "sample", [1, 2]),
+        ("06 dropout network + sweep", functools.partial(ck.plots.draw_dropout_network, sweep=_dropout_sweep()),
+         {"p": ipywidgets.SelectionSlider(options=[0.0, 0.3, 0.5, 0.7], value=0.3), "sample": (0, 20)}, "sample", [1, 2]),
         ("07 batch-norm statistics", functools.partial(ck.plots.plot_bn_tracking, steps=200, population=population),
          {"batch_size": (2, 128), "momentum": (0.01, 0.9)}, "batch_size", [32, 8]),
     ]

@@ -96,6 +96,43 @@ class Dropout(nn.Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+def mc_dropout_predict(model: nn.Module, x: torch.Tensor, n_samples: int = 30) -> torch.Tensor:
+    """Monte Carlo dropout: class probabilities averaged over ``n_samples`` random thinned networks.
+
+    Only the dropout layers (``torch.nn.Dropout`` and :class:`Dropout`) are put in
+    training mode, so each forward pass draws fresh masks while batch norm keeps
+    using its running statistics; every module's mode is restored afterwards. The
+    masks come from PyTorch's global random state (seed it for repeatable results).
+    The alternative, the full network with inverted dropout's test-time identity, is
+    the paper's *weight scaling* approximation: ``softmax(model.eval()(x))``.
+
+    Args:
+        model: a classifier returning logits.
+        x: a batch of inputs.
+        n_samples: forward passes to average, >= 1.
+
+    Returns:
+        The mean of ``softmax(model(x))`` over the passes, shape ``(batch, classes)``.
+
+    Introduced in ``notebooks/06_dropout.ipynb``.
+    """
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    modes = {m: m.training for m in model.modules()}
+    try:
+        model.eval()
+        for m in model.modules():
+            if isinstance(m, (nn.Dropout, Dropout)):
+                m.train()
+        with torch.no_grad():
+            total = torch.softmax(model(x), dim=1)
+            for _ in range(n_samples - 1):
+                total += torch.softmax(model(x), dim=1)
+    finally:
+        for m, mode in modes.items():
+            m.training = mode
+    return total / n_samples
+
+
 class BatchNorm1d(nn.Module):
     """Batch normalization from scratch, with the semantics of ``torch.nn.BatchNorm1d``.
 

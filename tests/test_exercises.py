@@ -322,6 +322,19 @@ def _states(n, dtype):
     return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=dtype)
 
 
+def _mc_correct_loop(model, x, n_samples):
+    drops = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    for m in drops:
+        m.train()
+    total = 0
+    with torch.no_grad():
+        for _ in range(n_samples):
+            total = total + F.softmax(model(x), dim=-1)
+    for m in drops:
+        m.eval()
+    return total / n_samples
+
+
 CORRECT_ALTERNATIVES = [
     ("sigmoid_derivative", _sigmoid_derivative_autograd),
     ("sigmoid_derivative", lambda z: torch.exp(-z.abs()) / (1 + torch.exp(-z.abs())) ** 2),
@@ -341,6 +354,7 @@ CORRECT_ALTERNATIVES = [
     ("dropout_forward", _dropout_with_bernoulli),
     ("exact_log_likelihood", lambda v, W, a, b: (v @ a) + F.softplus(F.linear(v, W, b)).sum(1) - torch.logsumexp(
         _states(W.shape[1], v.dtype) @ a + F.softplus(F.linear(_states(W.shape[1], v.dtype), W, b)).sum(1), 0)),
+    ("mc_dropout_probs", _mc_correct_loop),
     ("batchnorm_forward_train", lambda x, g, b, eps=1e-5: F.batch_norm(x, None, None, g, b, training=True, eps=eps)),
     ("update_running_stats", lambda rm, rv, x, m=0.1: (torch.lerp(rm, x.mean(0), m), torch.lerp(rv, x.var(0), m))),
     ("predict_running_mean", lambda mu, m, steps: mu - mu * (1 - m) ** steps),
@@ -471,6 +485,29 @@ def _ll_exp_then_log(v, W, a, b):
     neg_f = (v @ a) + F.softplus(v @ W.T + b).sum(1)
     z = torch.exp((every @ a) + F.softplus(every @ W.T + b).sum(1)).sum()
     return neg_f - torch.log(z)
+
+
+def _mc_no_train_mode(model, x, n_samples):
+    with torch.no_grad():
+        return sum(torch.softmax(model(x), 1) for _ in range(n_samples)) / n_samples
+
+
+def _mc_average_logits(model, x, n_samples):
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        out = torch.softmax(sum(model(x) for _ in range(n_samples)) / n_samples, 1)
+    model.eval()
+    return out
+
+
+def _mc_whole_model_train(model, x, n_samples):
+    model.train()
+    with torch.no_grad():
+        out = torch.stack([torch.softmax(model(x), 1) for _ in range(n_samples)]).mean(0)
+    model.eval()
+    return out
 
 
 def _cd1_minus(v0, h0, W, a, b, lr):
@@ -658,6 +695,9 @@ WRONG = [
     ("dropout_forward", _dropout_eval_scaled, "in eval mode"),
     ("dropout_forward", _dropout_keep_prob_p, "probability of *dropping*"),
     ("dropout_forward", _dropout_global_rng, "draw the random numbers from the generator"),
+    ("mc_dropout_probs", _mc_no_train_mode, "switch the dropout layers to training mode"),
+    ("mc_dropout_probs", _mc_average_logits, "softmax of the average logits"),
+    ("mc_dropout_probs", _mc_whole_model_train, "model.train() also switches batch norm"),
     # 07 batch norm
     ("batchnorm_forward_train", _bn_unbiased, "*biased* batch variance"),
     ("batchnorm_forward_train", _bn_std_plus_eps, "eps goes inside the square root"),

@@ -106,6 +106,40 @@ def test_dropout_mask_is_reproducible_with_a_generator():
         dropout_mask((2, -1), 0.5)
 
 
+def _mc_net(p, batchnorm=False):
+    torch.manual_seed(0)
+    layers = [nn.Linear(4, 12)] + ([nn.BatchNorm1d(12)] if batchnorm else []) + [nn.ReLU(), Dropout(p), nn.Linear(12, 3)]
+    net = nn.Sequential(*layers)
+    if batchnorm:
+        net[1].running_mean.fill_(1.0)
+    return net.eval()
+
+
+def test_mc_dropout_predict_averages_thinned_networks_and_restores_every_mode():
+    from coursekit.layers import mc_dropout_predict
+
+    x = torch.randn(6, 4)
+    net = _mc_net(0.0)
+    with torch.no_grad():
+        full = torch.softmax(net(x), 1)
+    torch.testing.assert_close(mc_dropout_predict(net, x, n_samples=3), full)  # no dropout: every pass the same
+    net = _mc_net(0.5, batchnorm=True)
+    torch.manual_seed(1)
+    probs = mc_dropout_predict(net, x, n_samples=5)
+    torch.manual_seed(1)
+    passes = []
+    for _ in range(5):  # the same passes by hand: dropout on, batch norm on its running statistics
+        net[3].train()
+        with torch.no_grad():
+            passes.append(torch.softmax(net(x), 1))
+        net[3].eval()
+    torch.testing.assert_close(probs, torch.stack(passes).mean(0))
+    torch.testing.assert_close(probs.sum(1), torch.ones(6))
+    assert not any(m.training for m in net.modules())
+    with pytest.raises(ValueError, match="n_samples"):
+        mc_dropout_predict(net, x, n_samples=0)
+
+
 # -------------------------------------------------------------------------- BatchNorm1d
 
 def _pair(num_features=5, **kwargs):

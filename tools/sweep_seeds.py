@@ -40,6 +40,7 @@ SWEPT = [
     "03_optimizers.ipynb",
     "04_initialization.ipynb",
     "05_rbm_dbn_pretraining.ipynb",
+    "06_dropout.ipynb",
     "07_batch_norm.ipynb",
     "08_putting_it_together.ipynb",
 ]

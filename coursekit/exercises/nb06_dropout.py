@@ -1,4 +1,4 @@
-"""Exercises of ``notebooks/06_dropout.ipynb``: inverted_dropout, dropout_forward.
+"""Exercises of ``notebooks/06_dropout.ipynb``: inverted_dropout, dropout_forward, mc_dropout_probs.
 
 SPOILERS: the reference solutions. Each ``_register(Exercise(...))`` below is one
 exercise (signature, instructions, reference, seeded cases, known mistakes with
@@ -6,6 +6,7 @@ their hints); a new exercise for this notebook is one more such entry.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import torch
@@ -153,4 +154,147 @@ _register(Exercise(
     ),
     hint="training: mask = torch.rand(x.shape, generator=generator) >= p; return x * mask / (1 - p). "
          "Eval: return x.",
+))
+
+
+# ------------------------------------------------------------------ Monte Carlo dropout (a small experiment)
+
+
+def _mc_dropout_probs(model, x, n_samples):
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        probs = torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)]).mean(dim=0)
+    model.eval()
+    return probs
+
+
+def _mc_all_train(model, x, n_samples):  # model.train(): batch norm switches to batch statistics too
+    model.train()
+    with torch.no_grad():
+        probs = torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)]).mean(dim=0)
+    model.eval()
+    return probs
+
+
+def _mc_forgot_train(model, x, n_samples):
+    model.eval()
+    with torch.no_grad():
+        return torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)]).mean(dim=0)
+
+
+def _mc_mean_logits(model, x, n_samples):
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        logits = torch.stack([model(x) for _ in range(n_samples)]).mean(dim=0)
+    model.eval()
+    return torch.softmax(logits, dim=1)
+
+
+def _mc_net(seed: int, p: float, batchnorm: bool = False, n_in: int = 5, hidden: int = 16, n_out: int = 3):
+    torch.manual_seed(seed)
+    layers: list[torch.nn.Module] = [torch.nn.Linear(n_in, hidden)]
+    if batchnorm:
+        layers.append(torch.nn.BatchNorm1d(hidden))
+    layers += [torch.nn.ReLU(), torch.nn.Dropout(p), torch.nn.Linear(hidden, n_out)]
+    net = torch.nn.Sequential(*layers).double()
+    with torch.no_grad():
+        for layer in net:
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(3.0)   # confident logits: the thinned networks disagree visibly
+        if batchnorm:  # running statistics far from any batch's: batch statistics would change the answer
+            net[1].running_mean.fill_(2.0)
+            net[1].running_var.fill_(4.0)
+    return net.eval()
+
+
+_HINT_TRAIN = ("switch the dropout layers to training mode before the passes (m.train() for every m that is a "
+               "torch.nn.Dropout), so each pass draws a fresh mask.")
+_HINT_BN = "switch on only the dropout layers: model.train() also switches batch norm to the statistics of the batch."
+_HINT_LOGITS = "apply softmax to each pass, then average: averaging the logits first is a different (geometric) mean."
+
+
+def _mc_case(seed: int, p: float, n_samples: int = 400, batchnorm: bool = False, batch: int = 8):
+    def make() -> dict[str, Any]:
+        return {"model": _mc_net(seed, p, batchnorm), "x": _randn(seed + 1, batch, 5), "n_samples": n_samples}
+    return make
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, tol: float) -> bool:
+    return tuple(a.shape) == tuple(b.shape) and float((a - b).abs().max()) < tol
+
+
+def _verify_mc(args: dict[str, Any], got: Any, rerun: Callable[[], Any]) -> Failure | None:
+    model, x, n = args["model"], args["x"], args["n_samples"]
+    if got is None:
+        return Failure("expected a tensor of probabilities, got None (your function returned nothing)",
+                       "did you forget the `return` line?")
+    g = _to_tensor(got)
+    n_classes = model[-1].out_features
+    if g is None or tuple(g.shape) != (len(x), n_classes):
+        return Failure(f"expected a tensor of shape {(len(x), n_classes)}, got {_type_name(got)}",
+                       "average over the samples (dim=0 of the stacked passes), one row of probabilities per example.")
+    g = g.detach().to(torch.float64)
+    with torch.no_grad():
+        eval_probs = torch.softmax(model.eval()(x), dim=1)
+    if not torch.allclose(g.sum(1), torch.ones(len(x), dtype=torch.float64), atol=1e-6):
+        return Failure("expected rows of probabilities that sum to 1, got rows that do not",
+                       "apply softmax to each pass's logits, then average the probabilities.")
+    has_dropout = any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
+    torch.manual_seed(12345)
+    truth = _mc_dropout_probs(model, x, 1000)   # many samples: the average the learner's estimate should be near
+    tol = 0.02 if not has_dropout else 4.0 / math.sqrt(n) * 0.5 + 0.03
+    if not has_dropout:
+        if torch.allclose(g, eval_probs, atol=1e-6):
+            return None
+        return Failure("expected the eval-mode probabilities (this model has no dropout to sample), got others",
+                       "with no dropout every pass is the same: the average is softmax(model(x)) in eval mode.")
+    if torch.allclose(g, eval_probs, atol=1e-9):
+        return Failure("expected an average over random thinned networks, got the full network's probabilities",
+                       _HINT_TRAIN)
+    if _close(g, truth, tol):
+        return None
+    if any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules()):
+        torch.manual_seed(12345)
+        if _close(g, _mc_all_train(model, x, 1000), tol):
+            return Failure("expected batch norm to keep its running statistics, got the batch statistics' answer",
+                           _HINT_BN)
+    torch.manual_seed(12345)
+    if _close(g, _mc_mean_logits(model, x, 1000), tol):
+        return Failure("expected the average of the probabilities, got the softmax of the average logits",
+                       _HINT_LOGITS)
+    return Failure(f"expected probabilities within {tol:.2f} of the average over many thinned networks, "
+                   f"got a largest difference of {float((g - truth).abs().max()):.2f}",
+                   f"run n_samples = {n} forward passes with dropout on and average their softmax probabilities.")
+
+
+_register(Exercise(
+    name="mc_dropout_probs",
+    notebook="06_dropout.ipynb",
+    signature="def mc_dropout_probs(model, x, n_samples):",
+    instructions=("Monte Carlo dropout: switch on only the dropout layers (m.train() for every m in model.modules() "
+                  "that is a torch.nn.Dropout; model.train() would also switch batch norm to batch statistics), run "
+                  "n_samples forward passes of x without gradients, average the softmax probabilities, put the model "
+                  "back in eval mode and return the average, shape (batch, classes)."),
+    reference=_mc_dropout_probs,
+    cases=(
+        Case("dropout 0.5, 400 samples", _mc_case(131, 0.5), verify=_verify_mc),
+        Case("dropout 0.2, 400 samples", _mc_case(132, 0.2), verify=_verify_mc),
+        Case("no dropout (p = 0): every pass is the same", _mc_case(133, 0.0, n_samples=3), verify=_verify_mc),
+        Case("a network with batch norm, dropout 0.5", _mc_case(134, 0.5, batchnorm=True), verify=_verify_mc),
+        Case("one example", _mc_case(135, 0.5, batch=1), verify=_verify_mc),
+    ),
+    outputs=("probs",),
+    mistakes=(
+        Mistake(_HINT_TRAIN, fn=_mc_forgot_train),
+        Mistake(_HINT_BN, fn=_mc_all_train),
+        Mistake(_HINT_LOGITS, fn=_mc_mean_logits),
+    ),
+    hint="for m in model.modules(): if isinstance(m, torch.nn.Dropout): m.train(); then average "
+         "torch.softmax(model(x), dim=1) over n_samples passes under torch.no_grad(), and call model.eval().",
 ))
