@@ -82,8 +82,9 @@ def test_notebooks_follow_the_conventions():
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert "setup_notebook" in code[0].source, f"{path.name}: first code cell must call setup_notebook"
-        assert "parameters" in code[1].metadata.get("tags", []), f"{path.name}: 2nd code cell must be tagged parameters"
+        assert "parameters" in code[0].metadata.get("tags", []), f"{path.name}: 1st code cell must be tagged parameters"
+        assert re.search(r"^SEED = \d+", code[0].source, re.M), f"{path.name}: the parameters cell must define SEED"
+        assert "setup_notebook(seed=SEED)" in code[1].source, f"{path.name}: 2nd code cell must call setup_notebook(seed=SEED)"
         assert all(c.execution_count is not None for c in code), f"{path.name}: commit it executed"
         counts = [c.execution_count for c in code]
         assert counts == list(range(1, len(code) + 1)), f"{path.name}: execute top to bottom from a fresh kernel"

@@ -64,7 +64,9 @@ def check(name: str, fn: Any, *, quiet: bool = False, timeout: float | None = No
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
-    limit = TIMEOUT if timeout is None else timeout
+    ex = _lookup(name)
+    own = ex.timeout if ex is not None and ex.timeout is not None else TIMEOUT
+    limit = own if timeout is None else timeout
     with GlobalState():
         if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
             result = CheckResult(str(name), False, "bad-call",

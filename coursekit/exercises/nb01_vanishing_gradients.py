@@ -124,6 +124,7 @@ def _depth_where(threshold, activation, seed, pick):
 
 _register(Exercise(
     name="vanishing_depth",
+    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="01_vanishing_gradients.ipynb",
     signature="def vanishing_depth(threshold: float, activation: str, seed: int) -> int:",
     instructions=("For depth = 1, 2, ..., 15, measure a fresh network with "

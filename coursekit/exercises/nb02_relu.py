@@ -120,6 +120,7 @@ def _factor_of(activation, init, seed, entry="grad_norm", power=1 / (DEPTH - 1),
 
 _register(Exercise(
     name="backprop_factor",
+    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="02_relu.ipynb",
     signature="def backprop_factor(activation: str, init: str, seed: int) -> float:",
     instructions=("Measure a fresh network of 6 hidden layers with ck.flow.gradient_flow(6, activation, init, "

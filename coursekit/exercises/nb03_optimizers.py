@@ -177,6 +177,7 @@ def _race(optimizer, lr, threshold=0.01, steps=200):
 
 _register(Exercise(
     name="steps_to_floor",
+    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="03_optimizers.ipynb",
     signature="def steps_to_floor(optimizer: str, lr: float, threshold: float = 0.01, steps: int = 200) -> int:",
     instructions=("Run ck.surfaces.trajectory on the narrow valley 'ill_conditioned' from its usual start with "

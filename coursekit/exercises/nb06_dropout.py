@@ -275,6 +275,7 @@ def _verify_mc(args: dict[str, Any], got: Any, rerun: Callable[[], Any]) -> Fail
 
 _register(Exercise(
     name="mc_dropout_probs",
+    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="06_dropout.ipynb",
     signature="def mc_dropout_probs(model, x, n_samples):",
     instructions=("Monte Carlo dropout: switch on only the dropout layers (m.train() for every m in model.modules() "

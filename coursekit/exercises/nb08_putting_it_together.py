@@ -31,6 +31,7 @@ def _rates_case(results: dict[float, list[float]]):
 
 _register(Exercise(
     name="pick_best_rate",
+    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="08_putting_it_together.ipynb",
     signature="def pick_best_rate(results):",
     instructions=("results maps each learning rate to a list of validation accuracies, one per seed. Return the "
@@ -150,6 +151,7 @@ def _verify_prediction(args: dict[str, Any], got: Any, rerun) -> Failure | None:
 
 _register(Exercise(
     name="one_fix",
+    timeout=120.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="08_putting_it_together.ipynb",
     signature="def one_fix():",
     instructions=("Return (change, predicted_accuracy): change is a dict that sets ONE entry of the broken recipe "

@@ -72,6 +72,8 @@ class Exercise:
         error_hint: the hint when the learner's function raises (default: ``hint``).
         rtol, atol: tolerances; None picks them from the dtype (float64: 1e-6 and
             1e-9; float32: 1e-4 and 1e-6).
+        timeout: seconds each case may take, for exercises whose check trains a
+            network (None: the engine's default, a few seconds).
     """
 
     name: str
@@ -86,6 +88,7 @@ class Exercise:
     error_hint: str | None = None
     rtol: float | None = None
     atol: float | None = None
+    timeout: float | None = None
 
 
 @dataclass
