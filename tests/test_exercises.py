@@ -568,14 +568,6 @@ def _bwd_dgamma_sum(dout, x, gamma, eps=1e-5):
     return gamma / (n * s) * (n * dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0)), dout.sum(0), dout.sum(0)
 
 
-def _vd(threshold, activation, seed, pick=lambda g: g[0]):
-    """A learner's vanishing_depth, with a choice of what is compared with the threshold."""
-    for depth in range(1, 16):
-        if pick(ck_flow.gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
-            return depth
-    return 16
-
-
 def _bf(activation, init, seed, entry="grad_norm"):
     """A learner's backprop_factor, with a choice of which norms it reads."""
     g = ck_flow.gradient_flow(6, activation, init, seed=seed)[entry]
@@ -644,6 +636,10 @@ WRONG = [
     ("count_dead_units", lambda acts: int((acts == 0).all(dim=1).sum()), "reduce over the examples, dim=0"),
     ("count_dead_units", lambda acts: int((acts == 0).any(dim=0).sum()), "not .any(dim=0)"),
     ("count_dead_units", lambda acts: (acts == 0).all(dim=0).float().mean().item(), "not their fraction"),
+    ("backprop_factor", lambda act, init, s: _bf(act, init, s) ** -1, "on the way *up*"),
+    ("backprop_factor", lambda act, init, s: _bf(act, init, s, entry="weight_grad_norm"), "not 'weight_grad_norm'"),
+    ("backprop_factor", lambda act, init, s: _bf(act, init, s) ** (5 / 6), "5 layers, not 6"),
+    ("backprop_factor", lambda act, init, s: _bf(act, init, s) ** 5, "the whole fall"),
     # 03 optimizers
     ("momentum_step", lambda th, v, g, lr, mu: (th + mu * v - lr * g, mu * v - lr * g), "not the velocity form"),
     ("momentum_step", lambda th, v, g, lr, mu: (th - lr * v, mu * v + g), "step with the *new* buffer"),
