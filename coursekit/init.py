@@ -125,9 +125,9 @@ def expected_std(
     if scheme in ("zeros", "constant"):
         return 0.0
     if scheme == "normal":
-        return check_float("std", std, 0.0)
+        return check_float("std", std, 0.0, finite=True)
     if scheme == "uniform":
-        return check_float("a", a, 0.0) / math.sqrt(3)
+        return check_float("a", a, 0.0, finite=True) / math.sqrt(3)
     if scheme.startswith("xavier"):
         return _gain(nonlinearity, negative_slope) * math.sqrt(2.0 / (fan_in + fan_out))
     if scheme.startswith("kaiming"):
@@ -456,9 +456,9 @@ def signal_through_depth(
     n = check_int("n", n, minimum=2)
     seed = check_int("seed", seed, minimum=0)
     nets = check_int("nets", nets, minimum=1, maximum=64)
-    std = check_float("std", std, 0.0)
-    a = check_float("a", a, 0.0)
-    value = check_float("value", value)
+    std = check_float("std", std, 0.0, finite=True)
+    a = check_float("a", a, 0.0, finite=True)
+    value = check_float("value", value, finite=True)
     samples = check_int("samples", samples, minimum=1)
     nonlinearity, gain = _depth_args(scheme, activation, nonlinearity)
 
