@@ -539,14 +539,6 @@ def _cd1_weights_only(v0, h0, W, a, b, lr):
     return W + lr * (ph0.T @ v0 - ph1.T @ v1) / len(v0), a, b
 
 
-def _vd(threshold, activation, seed, pick=lambda g: g[0]):
-    """A learner's vanishing_depth, with a choice of what is compared with the threshold."""
-    for depth in range(1, 16):
-        if pick(ck_flow.gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
-            return depth
-    return 16
-
-
 def _bwd_parts(dout, x, gamma, eps=1e-5):
     s = torch.sqrt(x.var(0, unbiased=False) + eps)
     return s, (x - x.mean(0)) / s
@@ -568,28 +560,18 @@ def _bwd_dgamma_sum(dout, x, gamma, eps=1e-5):
     return gamma / (n * s) * (n * dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0)), dout.sum(0), dout.sum(0)
 
 
+def _vd(threshold, activation, seed, pick=lambda g: g[0]):
+    """A learner's vanishing_depth, with a choice of what is compared with the threshold."""
+    for depth in range(1, 16):
+        if pick(ck_flow.gradient_flow(depth, activation, seed=seed)["weight_grad_norm"]) < threshold:
+            return depth
+    return 16
+
+
 def _bf(activation, init, seed, entry="grad_norm"):
     """A learner's backprop_factor, with a choice of which norms it reads."""
     g = ck_flow.gradient_flow(6, activation, init, seed=seed)[entry]
     return float((g[0] / g[-1]) ** (1 / 5))
-
-
-def _floor_trajectory(optimizer, lr, steps):
-    return __import__("coursekit").surfaces.trajectory("ill_conditioned", optimizer, None, steps, lr=lr)
-
-
-def _floor_off_by_one(optimizer, lr, threshold=0.01, steps=200):
-    below = np.nonzero(_floor_trajectory(optimizer, lr, steps).loss < threshold)[0]
-    return int(below[0]) + 1 if len(below) else -1
-
-
-def _floor_argmax(optimizer, lr, threshold=0.01, steps=200):
-    return int(np.argmax(_floor_trajectory(optimizer, lr, steps).loss < threshold))
-
-
-def _floor_by_distance(optimizer, lr, threshold=0.01, steps=200):
-    near = np.nonzero(_floor_trajectory(optimizer, lr, steps).distance_to((0.0, 0.0)) < threshold)[0]
-    return int(near[0]) if len(near) else -1
 
 
 def _floor_trajectory(optimizer, lr, steps):
