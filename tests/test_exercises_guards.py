@@ -389,7 +389,7 @@ def test_a_float_where_an_int_is_expected_and_bools_still_pass():
 def test_the_package_is_an_engine_plus_one_spec_module_per_notebook():
     specs = sorted(p.stem for p in PACKAGE.glob("nb0*_*.py"))
     assert specs == ["nb01_vanishing_gradients", "nb02_relu", "nb03_optimizers", "nb04_initialization",
-                     "nb05_rbm", "nb06_dropout", "nb07_batch_norm"]
+                     "nb05_rbm", "nb06_dropout", "nb07_batch_norm", "nb08_putting_it_together"]
     for name, ex in EXERCISES.items():
         module = ex.reference.__module__.rsplit(".", 1)[-1]
         assert module in specs and ex.notebook.startswith(module[2:4] + "_"), (name, module, ex.notebook)
