@@ -1,6 +1,6 @@
 """Exercises with automatic checks: write a small function, find out at once whether it is right.
 
-Each topic notebook (01-07) has at least two exercises at the point where the idea
+Each topic notebook (01-08) has two or more exercises at the point where the idea
 has just been shown. An exercise is a function with a given signature; the cell
 after it calls::
 
