@@ -3,11 +3,16 @@
 The end-to-end tests (marker ``grading``) build a temporary course directory from
 the course's own notebooks, run ``nbgrader generate_assignment``, ``autograde`` and
 ``generate_feedback`` with the real nbgrader (a SQLite gradebook in the temporary
-folder, no JupyterHub) on four learners' submissions, and read the scores from
-nbgrader's gradebook. Autograding executes a submission top to bottom, and a
-whole course notebook retrains its experiments (up to a minute each, times every
-learner), so the graded assignment is the ``--compact`` one: every exercise of
-every notebook, each in its course cell, in one notebook. Which cells both tools
+folder, no JupyterHub), and read the scores from nbgrader's gradebook. Autograding
+executes a submission top to bottom, and a whole course notebook retrains its
+experiments (up to a minute each, times every learner), so the graded assignments
+are ``--compact`` ones, the exercises each in its course cell, in one notebook:
+"all" holds every exercise of every notebook (whatever the notebooks hold: a new
+exercise is graded with no change here), graded for a correct submission (full
+marks for every exercise) and an untouched copy (zero and "not implemented yet"
+for every exercise); "drill" holds the exercises whose checks take milliseconds,
+graded for those two and for submissions that go wrong on purpose (a wrong answer,
+a loop that never ends, ``sys.exit()`` and ``exit()``). Which cells both tools
 blank is checked on the whole notebooks (generate_assignment executes nothing).
 """
 from __future__ import annotations
@@ -145,9 +150,7 @@ def test_source_notebooks_carry_nbgrader_metadata_on_exactly_the_exercise_cells(
         assert report.status == "written" and not report.warnings, report
         graded.update(report.points)
     assert graded == {name: (3.0 if name == "adam_step" else 1.0) for name in graded}
-    in_notebooks = [n for src in notebooks
-                    for f in ms.find_exercise_cells(nbformat.read(src, as_version=4), src.name) for n in f.names]
-    assert sorted(graded) == sorted(in_notebooks)
+    assert sorted(graded) == sorted(_exercises_in(notebooks))
     for src in notebooks:
         instructor = nbformat.read(src, as_version=4)
         exercise_ids = {instructor.cells[f.index].id for f in ms.find_exercise_cells(instructor, src.name)}
@@ -202,20 +205,25 @@ def _params(name: str) -> str:
     return ", ".join(n for n, _ in exercise_parameters(EXERCISES[name].signature))
 
 
-# The course's first exercises, two per topic notebook: their checks take milliseconds. The
-# exercises added since (some checks train small networks for seconds) get the same metadata and
-# grade cells (the tests above cover every exercise of every notebook), but grading them end to end
-# would make this test minutes long.
+# The course's first exercises, two per topic notebook: their checks take milliseconds. The "drill"
+# assignment holds only these, for the submissions that go wrong on purpose (a wrong answer, a loop
+# that never ends, exits), and for the hidden-variants test above. Every exercise of every notebook,
+# those whose checks train small networks included (a few seconds each), is graded end to end in
+# the "all" assignment: a correct submission and an untouched copy.
 CORE = ("sigmoid_derivative", "chain_gradient", "relu_grad", "count_dead_units", "momentum_step", "adam_step",
         "xavier_uniform_bound", "he_normal_std", "free_energy", "cd1_update", "inverted_dropout",
         "dropout_forward", "batchnorm_forward_train", "update_running_stats")
 
 
+def _exercises_in(notebooks=NOTEBOOKS) -> list[str]:
+    """Every exercise the notebooks hold, in course order."""
+    return [n for src in notebooks
+            for f in ms.find_exercise_cells(nbformat.read(src, as_version=4), src.name) for n in f.names]
+
+
 def _quick_exercises(notebooks=NOTEBOOKS) -> list[str]:
     """The core exercises that the notebooks hold today, in course order."""
-    names = [n for src in notebooks
-             for f in ms.find_exercise_cells(nbformat.read(src, as_version=4), src.name) for n in f.names]
-    quick = [n for n in names if n in CORE and n in EXERCISES]
+    quick = [n for n in _exercises_in(notebooks) if n in CORE and n in EXERCISES]
     assert len(quick) >= 4, f"too few of the core exercises are left in the notebooks: {quick}"
     return quick
 
@@ -234,6 +242,29 @@ def _body(name: str, body: list[str]) -> str:
     return "\n".join([EXERCISES[name].signature.rstrip(), *[f"    {line}" for line in body]])
 
 
+def _hand_in(course: Path, assignment: str, plans: dict[str, dict[str, str] | None]) -> list[str]:
+    """Write each learner's submission of a compact assignment; return the assignment's exercises.
+
+    ``plans`` maps a learner to the solution cells to write: ``{grade_id: source}`` for the cells
+    that differ from the course's solution (``{}``: every cell the solution), or ``None`` for the
+    release copy untouched.
+    """
+    notebook = f"{assignment}.ipynb"
+    source = nbformat.read(course / "source" / assignment / notebook, as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    for student, changes in plans.items():
+        nb = nbformat.read(course / "release" / assignment / notebook, as_version=4)
+        for cell in nb.cells if changes is not None else []:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = changes.get(gid, _learners_code(solutions[gid]))
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / notebook)
+    return list(source.metadata["coursekit"]["exercises"])
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     pytest.importorskip("nbgrader", reason="nbgrader is in the test extra: pip install -e '.[test]'")
@@ -242,48 +273,37 @@ def course(tmp_path_factory):
     timings = {}
     quick = _quick_exercises(notebooks)
     mg.generate(notebooks, course, assignment="drill", compact=True, hidden_seed=HIDDEN_SEED, only=quick)
+    mg.generate(notebooks, course, assignment="all", compact=True, hidden_seed=HIDDEN_SEED)
     mg.generate(notebooks, course, assignment="full")
     start = time.monotonic()
-    _nbgrader(course, "generate_assignment", "drill")
-    _nbgrader(course, "generate_assignment", "full")
+    for assignment in ("drill", "all", "full"):
+        _nbgrader(course, "generate_assignment", assignment)
     timings["generate"] = time.monotonic() - start
 
     source = nbformat.read(course / "source" / "drill" / "drill.ipynb", as_version=4)
-    release = nbformat.read(course / "release" / "drill" / "drill.ipynb", as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    exercises = [n for n in source.metadata["coursekit"]["exercises"]]
-    assert sorted(exercises) == sorted(quick)
-    wrong, k = _wrong_answer(exercises)
-    order = [n for n in exercises if n != wrong]
+    drill = list(source.metadata["coursekit"]["exercises"])
+    assert sorted(drill) == sorted(quick)
+    wrong, k = _wrong_answer(drill)
+    order = [n for n in drill if n != wrong]
     looping, exiting, quitting = order[0], order[len(order) // 2], order[-1]
     plans = {
-        "correct": {},
-        "wrong": {wrong: _body(wrong, ["from coursekit.exercises import EXERCISES",
-                                       f"return EXERCISES[{wrong!r}].mistakes[{k}].fn({_params(wrong)})"])},
-        "faults": {looping: _body(looping, ["while True:", "    pass"]),
-                   exiting: _body(exiting, ["import sys", "sys.exit(1)"]),
-                   quitting: _body(quitting, ["exit()"])},
+        "drill": {
+            "correct": {},
+            "wrong": {wrong: _body(wrong, ["from coursekit.exercises import EXERCISES",
+                                           f"return EXERCISES[{wrong!r}].mistakes[{k}].fn({_params(wrong)})"])},
+            "faults": {looping: _body(looping, ["while True:", "    pass"]),
+                       exiting: _body(exiting, ["import sys", "sys.exit(1)"]),
+                       quitting: _body(quitting, ["exit()"])},
+            "untouched": None,
+        },
+        "all": {"correct": {}, "untouched": None},  # every exercise of every notebook
     }
-    for student, changes in plans.items():
-        nb = nbformat.read(course / "release" / "drill" / "drill.ipynb", as_version=4)
-        for cell in nb.cells:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if cell.metadata.get("nbgrader", {}).get("solution"):
-                cell.source = changes.get(gid, _learners_code(solutions[gid]))
-        folder = course / "submitted" / student / "drill"
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / "drill.ipynb")
-    untouched = course / "submitted" / "untouched" / "drill"
-    untouched.mkdir(parents=True)
-    nbformat.write(release, untouched / "drill.ipynb")
-
-    start = time.monotonic()
-    _nbgrader(course, "autograde", "drill", timeout=600)
-    timings["autograde"] = time.monotonic() - start
-    start = time.monotonic()
-    _nbgrader(course, "generate_feedback", "drill")
-    timings["feedback"] = time.monotonic() - start
+    exercises = {assignment: _hand_in(course, assignment, students) for assignment, students in plans.items()}
+    for assignment in plans:
+        for step in ("autograde", "generate_feedback"):
+            start = time.monotonic()
+            _nbgrader(course, step, assignment, timeout=900)
+            timings[f"{step.removeprefix('generate_')} {assignment}"] = time.monotonic() - start
     print(f"\nnbgrader wall-clock seconds: {json.dumps({k: round(v, 1) for k, v in timings.items()})}",
           file=sys.stderr)
 
@@ -291,19 +311,21 @@ def course(tmp_path_factory):
 
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in [*plans, "untouched"]:
-            nb = gb.find_submission_notebook("drill", "drill", student)
-            scores[student] = {g.name.removeprefix("check_"): (g.score, g.max_score) for g in nb.grades}
+        for assignment, students in plans.items():
+            for student in students:
+                nb = gb.find_submission_notebook(assignment, assignment, student)
+                scores.setdefault(assignment, {})[student] = {g.name.removeprefix("check_"): (g.score, g.max_score)
+                                                              for g in nb.grades}
     return {"dir": course, "notebooks": notebooks, "scores": scores, "exercises": exercises, "wrong": (wrong, k),
             "faults": (looping, exiting, quitting), "timings": timings}
 
 
-def _feedback(course, student) -> str:
-    return (course["dir"] / "feedback" / student / "drill" / "drill.html").read_text(encoding="utf-8")
+def _feedback(course, student, assignment="drill") -> str:
+    return (course["dir"] / "feedback" / student / assignment / f"{assignment}.html").read_text(encoding="utf-8")
 
 
-def _graded_cells(course, student):
-    nb = nbformat.read(course["dir"] / "autograded" / student / "drill" / "drill.ipynb", as_version=4)
+def _graded_cells(course, student, assignment="drill"):
+    nb = nbformat.read(course["dir"] / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
     return {c.metadata["nbgrader"]["grade_id"].removeprefix("check_"): c for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade")}
 
@@ -356,12 +378,19 @@ def test_the_learners_copy_hides_the_hidden_cases_and_the_solutions(course):
 
 
 @pytest.mark.grading
-def test_a_correct_submission_scores_full_marks(course):
-    scores = course["scores"]["correct"]
-    assert set(scores) == set(course["exercises"])
+def test_the_all_assignment_grades_every_exercise_of_the_notebooks(course):
+    assert course["exercises"]["all"] == _exercises_in(course["notebooks"])
+    assert set(course["exercises"]["drill"]) < set(course["exercises"]["all"])
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ["drill", "all"])
+def test_a_correct_submission_scores_full_marks(course, assignment):
+    scores = course["scores"][assignment]["correct"]
+    assert sorted(scores) == sorted(course["exercises"][assignment])
     assert all(score == top and top > 0 for score, top in scores.values()), scores
     extra = {}
-    for name, cell in _graded_cells(course, "correct").items():
+    for name, cell in _graded_cells(course, "correct", assignment).items():
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert text.startswith(f"✓ {name}: "), text
         assert not any(o.output_type == "error" for o in cell.outputs)
@@ -373,7 +402,7 @@ def test_a_correct_submission_scores_full_marks(course):
 @pytest.mark.grading
 def test_one_wrong_answer_loses_exactly_that_exercises_points_and_feedback_gives_its_hint(course):
     wrong, k = course["wrong"]
-    scores = course["scores"]["wrong"]
+    scores = course["scores"]["drill"]["wrong"]
     lost = {name for name, (score, top) in scores.items() if score != top}
     assert lost == {wrong} and scores[wrong][0] == 0
     total = sum(score for score, _ in scores.values())
@@ -386,7 +415,7 @@ def test_one_wrong_answer_loses_exactly_that_exercises_points_and_feedback_gives
 @pytest.mark.grading
 def test_a_loop_that_never_ends_and_exits_cost_their_exercises_only(course):
     looping, exiting, quitting = course["faults"]
-    scores = course["scores"]["faults"]
+    scores = course["scores"]["drill"]["faults"]
     lost = {name for name, (score, top) in scores.items() if score != top}
     assert lost == {looping, exiting, quitting} and all(scores[n][0] == 0 for n in lost)
     cells = _graded_cells(course, "faults")
@@ -397,18 +426,22 @@ def test_a_loop_that_never_ends_and_exits_cost_their_exercises_only(course):
     feedback = html.unescape(_feedback(course, "faults"))
     assert all(said[n].strip() in feedback for n in lost)
     # four submissions, one 5-second loop among them: bounded well below nbgrader's own cell timeout
-    assert course["timings"]["autograde"] < 240, course["timings"]
+    assert course["timings"]["autograde drill"] < 240, course["timings"]
 
 
 @pytest.mark.grading
-def test_an_untouched_copy_scores_zero_with_not_implemented_for_every_exercise(course):
-    scores = course["scores"]["untouched"]
+@pytest.mark.parametrize("assignment", ["drill", "all"])
+def test_an_untouched_copy_scores_zero_with_not_implemented_for_every_exercise(course, assignment):
+    scores = course["scores"][assignment]["untouched"]
+    assert sorted(scores) == sorted(course["exercises"][assignment])
     assert all(score == 0 for score, _ in scores.values()), scores
-    for name, cell in _graded_cells(course, "untouched").items():
+    cells = _graded_cells(course, "untouched", assignment)
+    assert list(cells) == course["exercises"][assignment]
+    for name, cell in cells.items():
         assert {o.output_type for o in cell.outputs} == {"stream", "execute_result"}, (name, cell.outputs)
         printed = "".join(o.text for o in cell.outputs if o.output_type == "stream")
         assert printed == f"✗ {name}: not implemented yet: fill in the cell above.\n"
-    feedback = html.unescape(_feedback(course, "untouched"))
+    feedback = html.unescape(_feedback(course, "untouched", assignment))
     assert feedback.count("not implemented yet") >= len(scores)
     assert "Traceback (most recent call last)" not in feedback
 
@@ -425,3 +458,17 @@ def test_compact_only_and_timeout_options(tmp_path):
     assert prelude.startswith("import coursekit as ck") and "ipywidgets" not in prelude
     with pytest.raises(mg.GradingError, match="add --compact"):
         mg.generate(NOTEBOOKS, tmp_path / "other", only=first)
+
+
+def test_compact_keeps_the_module_aliases_its_exercises_use(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import coursekit as ck\nimport numpy as np\n\nS = ck.surfaces\nP = ck.plots\n"
+                                  "ck.setup_notebook(seed=0)"),
+        nbformat.v4.new_code_cell("def relu_grad(z):\n    ### BEGIN SOLUTION\n    return S and (z > 0).to(z.dtype)\n"
+                                  "    ### END SOLUTION"),
+        nbformat.v4.new_code_cell('ck.exercises.check("relu_grad", relu_grad)'),
+    ])
+    nbformat.write(nb, tmp_path / "09_x.ipynb")
+    mg.generate([tmp_path / "09_x.ipynb"], tmp_path / "course", assignment="quiz", compact=True)
+    prelude = nbformat.read(tmp_path / "course" / "source" / "quiz" / "quiz.ipynb", as_version=4).cells[1].source
+    assert prelude == "import coursekit as ck\n\nS = ck.surfaces\n\nck.setup_notebook(seed=0)"  # not P, nor numpy

@@ -32,8 +32,9 @@ added, and only these changes:
   function) are cleared, as in the student edition: they came from the solution.
 
 ``--compact`` makes one short notebook per assignment instead: the notebooks'
-import lines and ``setup_notebook``, then for every exercise the Markdown cell
-before it, the exercise and its grade cell. It autogrades in seconds, where a
+import lines and module aliases (``S = ck.surfaces``) that the exercises use and
+``setup_notebook``, then for every exercise the Markdown cell before it, the
+exercise and its grade cell. It autogrades in seconds, where a
 whole course notebook retrains its experiments (up to a minute) per learner.
 
 An existing source notebook that differs (a teacher's edit, hidden cases) is kept
@@ -207,11 +208,14 @@ def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = No
     """One notebook holding the exercises of several source notebooks (made by :func:`nbgrader_notebook`).
 
     ``parts`` is ``[(label, source_notebook), ...]``. The first code cell holds
-    every import line the notebooks have (in order, once each) and, if they call
+    the notebooks' import lines that the exercises use (in order, once each), their
+    module aliases that the exercises use (``S = ck.surfaces``) and, if they call
     it, ``ck.setup_notebook(seed=0)``; then per exercise the Markdown cell before
     it, the exercise cell and its grade cell. ``only``: just these exercises.
     """
     imports: list[str] = []
+    imported = {"ck"}  # the names the import lines bind
+    aliases: list[tuple[str, str]] = []  # (line, the name its module comes from)
     setup = False
     cells = []
     for label, nb in parts:
@@ -225,6 +229,12 @@ def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = No
 
         needed = set().union(*[_free_names(c.source) for c in nb.cells
                                if wanted(c) and c.metadata["nbgrader"]["solution"]])
+        plain = [c for c in nb.cells if c.cell_type == "code" and "nbgrader" not in c.metadata]
+        for cell in plain:
+            for line, name, root in _alias_lines(cell.source):
+                if name in needed and (line, root) not in aliases:
+                    aliases.append((line, root))
+                    needed.add(root)  # and the import of its module
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
                 setup |= "setup_notebook(" in cell.source
@@ -232,6 +242,7 @@ def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = No
                     # only what the exercises use (the notebook's other imports would slow every kernel start)
                     if line not in imports and needed.intersection(bound):
                         imports.append(line)
+                        imported.update(bound)
             meta = cell.metadata.get("nbgrader", {})
             if wanted(cell):
                 if meta.get("solution"):
@@ -250,7 +261,12 @@ def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = No
                 cells.append(cell)
     if "import coursekit as ck" not in imports:
         imports.insert(0, "import coursekit as ck")
-    prelude = "\n".join(imports) + ("\n\nck.setup_notebook(seed=0)" if setup else "")
+    prelude = "\n".join(imports)
+    alias_lines = [line for line, root in aliases if root in imported]
+    if alias_lines:
+        prelude += "\n\n" + "\n".join(alias_lines)
+    if setup:
+        prelude += "\n\nck.setup_notebook(seed=0)"
     names = [Path(label).name for label, _ in parts]
     head = nbformat.v4.new_markdown_cell(
         "# Exercises\n\nThe exercises of " + ", ".join(f"`{n}`" for n in names) + ". Run the first cell, then "
@@ -283,6 +299,24 @@ def _free_names(source: str) -> set[str]:
     for stmt in top:
         free |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return free
+
+
+def _alias_lines(source: str) -> list[tuple[str, str, str]]:
+    """The top-level ``NAME = module.attribute`` lines of a cell (``S = ck.surfaces``): (line, NAME, module)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Attribute)):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name):
+                found.append((ast.get_source_segment(source, node), node.targets[0].id, root.id))
+    return found
 
 
 def _import_lines(source: str) -> list[tuple[str, list[str]]]:
