@@ -58,7 +58,7 @@ class Dropout(nn.Module):
 
     A fresh mask is drawn at every call, and the module holds no parameters,
     which is why one ``Dropout`` object may appear several times in a
-    ``Sequential`` (the seed's code does) without any harm.
+    ``Sequential`` (the study notes' code does) without any harm.
 
     Args:
         p: probability of *dropping* an entry, in [0, 1] (PyTorch's convention).

@@ -61,7 +61,7 @@ def mlp(
     Hidden layer ``i`` is ``fc{i}`` (Linear), then ``bn{i}`` (BatchNorm1d, if
     ``batchnorm``), ``act{i}``, ``drop{i}`` (if ``dropout > 0``); the last layer
     ``out`` is a plain Linear producing logits. Each hidden layer gets its *own*
-    activation, batch-norm and dropout module (the seed's reuse of one module is
+    activation, batch-norm and dropout module (the study notes' reuse of one module is
     harmless for ReLU and Dropout but wrong for BatchNorm: see notebook 07).
 
     Args:
@@ -69,7 +69,7 @@ def mlp(
         activation: hidden activation by name (see :data:`ACTIVATIONS`).
         dropout: probability of *dropping* a hidden unit, in [0, 1).
         batchnorm: add ``nn.BatchNorm1d`` to every hidden layer.
-        bn_position: "before" the activation (Linear-BN-ReLU, the seed's and the
+        bn_position: "before" the activation (Linear-BN-ReLU, the study notes' and the
             paper's order) or "after" it (Linear-ReLU-BN).
         bias: whether the Linear layers have biases.
         seed: if given, the weights are drawn from ``torch.manual_seed(seed)``

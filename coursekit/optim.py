@@ -382,7 +382,7 @@ def build_optimizer(
 
 # ----------------------------------------------------------------------------- family tree
 
-#: The seed's family tree: name -> (parents, what it fixes, its one-line update in matplotlib mathtext).
+#: The study notes' family tree: name -> (parents, what it fixes, its one-line update in matplotlib mathtext).
 FAMILY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "GD": ((), "start", r"$\theta \leftarrow \theta - \eta\,\nabla L(\theta)$  (all data)"),
     "SGD": (("GD",), "start", r"$\theta \leftarrow \theta - \eta\, g$  ($g$ from a minibatch)"),

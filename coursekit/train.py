@@ -2,7 +2,7 @@
 
 Introduced in ``notebooks/00_start_here.ipynb``.
 
-``fit`` does what the seed's labs did by hand (``model.train()``, zero_grad,
+``fit`` does what the original labs did by hand (``model.train()``, zero_grad,
 forward, loss, backward, step; ``model.eval()`` and ``torch.no_grad()`` to
 measure) and records what the notebooks plot. Callbacks let the diagnostics of
 later notebooks watch each step without changing the loop.
@@ -56,7 +56,7 @@ class History:
         step_loss: training loss of every minibatch step, shape (steps,).
         epoch: epoch numbers 1..epochs.
         train_loss, train_acc: mean minibatch loss / accuracy over each epoch
-            (measured in train mode while learning, as the seed's ``avg_cost``).
+            (measured in train mode while learning, as the original labs' ``avg_cost``).
         val_loss, val_acc: loss / accuracy on the validation split after each
             epoch, in eval mode (empty lists when no validation data was given).
         steps_per_epoch: minibatches per epoch.

@@ -198,7 +198,7 @@ _LAYOUT = {
 
 
 def draw_family_tree(ax=None):
-    """Draw the seed's optimizer family tree: each box holds one update rule.
+    """Draw the study notes' optimizer family tree: each box holds one update rule.
 
     GD -> SGD; fixing the step *direction*: Momentum -> NAG; fixing the step
     *size*: Adagrad -> RMSProp and AdaDelta; Adam = RMSProp + Momentum;
@@ -246,6 +246,6 @@ def draw_family_tree(ax=None):
             ax.annotate("", xy=end, xytext=start, zorder=1,
                         arrowprops=dict(arrowstyle="-|>", color="#666666", lw=1.2, mutation_scale=12,
                                         shrinkA=0, shrinkB=0))
-    ax.set_title("The family tree of gradient descent (after the seed's slide)", fontsize=11)
+    ax.set_title("The family tree of gradient descent (after the study notes' slide)", fontsize=11)
     return fig
 

@@ -37,7 +37,7 @@ def draw_dropout_network(
     """Which units one dropout mask removes from a small network, beside a sweep's curves.
 
     Left: a network with ``sizes`` units per layer; every *hidden* unit is
-    dropped with probability ``p`` (as the seed's code does: inputs and outputs
+    dropped with probability ``p`` (as the study notes' code does: inputs and outputs
     are kept); dropped units are crossed out and their connections vanish.
     Right (when ``sweep`` is given): training and validation loss per epoch of
     the run trained with this ``p`` (bold), the other runs faint; the title gives
