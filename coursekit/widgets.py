@@ -8,14 +8,14 @@ the figures layer (``coursekit.plots``), which computes with the topic module
 the notebook also uses the draw function for a static figure. The tricks that
 keep a redraw fast (reusing the figure, the live style) live in
 :mod:`coursekit.plots.style`.
-Figures are ordinary inline matplotlib PNGs redrawn inside an ``Output``
-widget, so no front-end extension beyond what ``pip install ipywidgets`` brings
-is needed.
+Figures are matplotlib PNGs shown in an ``ipywidgets.Image`` (its bytes travel
+to the browser as a binary message, with no base64 and no output area to
+rebuild), so no front-end extension beyond what ``pip install ipywidgets``
+brings is needed; an ``Output`` widget beneath it shows a redraw's error.
 """
 from __future__ import annotations
 
 import inspect
-import io
 import math
 import time
 from typing import Any, Callable
@@ -23,9 +23,8 @@ from typing import Any, Callable
 import ipywidgets as W
 import matplotlib
 import matplotlib.pyplot as plt
-from IPython.display import Image, display
 
-from .plots.style import LIVE_STYLE
+from .plots.style import LIVE_STYLE, live_png
 
 __all__ = ["interactive_figure", "control"]
 
@@ -94,7 +93,8 @@ def interactive_figure(draw: Callable[..., Any], **controls: Any):
 
     Returns:
         An ``ipywidgets.VBox`` with extra attributes a test or a teacher can use:
-        ``controls`` (dict name -> widget), ``output`` (the Output widget),
+        ``controls`` (dict name -> widget), ``image`` (the Image widget that
+        shows the figure), ``output`` (the Output widget for errors),
         ``redraw()``, ``last_figure`` (the most recent Figure), ``last_png``
         (its PNG bytes, what the learner sees), ``last_seconds`` (time of the
         most recent compute-and-draw), ``calls`` (how many times ``draw`` ran)
@@ -115,8 +115,10 @@ def interactive_figure(draw: Callable[..., Any], **controls: Any):
     widgets = {name: control(name, spec) for name, spec in controls.items()}
     reuse = _accepts_fig(draw)
     out = W.Output()
-    panel = W.VBox([W.VBox(list(widgets.values())), out])
+    image = W.Image(format="png")
+    panel = W.VBox([W.VBox(list(widgets.values())), image, out])
     panel.controls = widgets
+    panel.image = image
     panel.output = out
     panel.last_figure = None
     panel.last_png = b""
@@ -135,14 +137,10 @@ def interactive_figure(draw: Callable[..., Any], **controls: Any):
             if not isinstance(fig, matplotlib.figure.Figure):
                 raise TypeError(f"draw must return a matplotlib Figure; {getattr(draw, '__name__', 'draw')} returned "
                                 f"{type(fig).__name__}" + (" (did you forget `return fig`?)" if fig is None else ""))
-            # Render the PNG ourselves, at the figure's size, without the inline
-            # backend's bbox_inches="tight" (a second layout pass); the draw
-            # functions lay their figures out.
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=fig.dpi, pil_kwargs={"compress_level": 1})
-        plt.close(fig)  # out of pyplot's list (the inline backend would show it again); still drawable
+            plt.close(fig)  # out of pyplot's list (the inline backend would show it again); still drawable
+            png = live_png(fig)
         panel.last_figure = fig
-        return buf.getvalue()
+        return png
 
     def redraw(*_: Any) -> None:
         values = {name: w.value for name, w in widgets.items()}
@@ -154,12 +152,14 @@ def interactive_figure(draw: Callable[..., Any], **controls: Any):
                 raise
             panel.last_error = exc
             panel.last_figure = None  # it may be half drawn: start the next one afresh
+            image.layout.display = "none"  # the error takes the figure's place
             out.outputs = ()  # set directly: works with or without a kernel attached
             out.append_stderr(f"cannot draw {values}: {type(exc).__name__}: {exc}\n")
             return
-        with out:
-            out.clear_output(wait=True)
-            display(Image(data=png, format="png"))
+        image.value = png
+        if panel.last_error is not None:
+            out.outputs = ()
+            image.layout.display = None
         panel.last_seconds = time.perf_counter() - start
         panel.last_png = png
         panel.last_error = None

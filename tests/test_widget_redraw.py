@@ -169,14 +169,45 @@ def test_interactive_figure_shows_a_later_error_and_keeps_working():
     with pytest.raises(ValueError, match="three"):  # at build time the error reaches the caller
         widgets.interactive_figure(draw, n=(3, 10))
     panel = widgets.interactive_figure(draw, n=(2, 10))
+    assert panel.image.value == panel.last_png and panel.last_png.startswith(b"\x89PNG")
     panel.controls["n"].value = 3
     assert isinstance(panel.last_error, ValueError) and panel.calls == 1
     assert "three is not allowed here" in str(panel.output.outputs)
+    assert panel.image.layout.display == "none"  # the error shows in the figure's place
     panel.controls["n"].value = 6
     assert panel.last_error is None and panel.calls == 2
     assert len(panel.last_figure.axes[0].lines[0].get_xdata()) == 6
+    assert panel.image.value == panel.last_png and panel.image.layout.display is None
+    assert panel.output.outputs == ()  # the error is gone with the new figure
 
 
 def test_interactive_figure_reserves_the_name_fig():
     with pytest.raises(ValueError, match="'fig' is not a control name"):
         widgets.interactive_figure(lambda fig: plt.figure(), fig=(1, 2))
+
+
+def test_live_png_matches_the_usual_rendering_except_text_on_whole_pixels():
+    from coursekit.plots.style import _TextCacheRenderer
+
+    with matplotlib.rc_context(plots.LIVE_STYLE):
+        usual = plots.plot_gradient_flow(depth=4, activation="tanh")
+        cached = plots.plot_gradient_flow(depth=4, activation="tanh")
+        plain = _pixels(usual)
+        plt.close(usual)
+        plt.close(cached)
+        _TextCacheRenderer._cache.clear()
+        first = plots.live_png(cached)
+        assert _TextCacheRenderer._cache, "the texts drawn should be kept for the next redraw"
+        second = plots.live_png(cached)  # every text from the cache now
+    a = np.asarray(Image.open(io.BytesIO(first)).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(io.BytesIO(second)).convert("RGB")).astype(int)
+    assert a.shape == plain.shape and np.array_equal(a, b), "a cached text should paste exactly as it rendered"
+    differ = np.abs(a - plain).sum(axis=-1) > 0
+    assert differ.mean() < 0.08, f"only the texts may move (to whole pixels); {differ.mean():.1%} of pixels differ"
+    ink = (plain.sum(axis=-1) < 600).mean()
+    assert abs((a.sum(axis=-1) < 600).mean() - ink) < 0.1 * ink, "as much ink as the usual rendering"
+
+
+def test_live_png_refuses_what_is_not_a_figure():
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure; got str"):
+        plots.live_png("figure")

@@ -10,7 +10,7 @@ return (or call them with the settings a widget passes). Two names, one rule:
 Every function returns the matplotlib ``Figure`` (or draws into ``ax=``), and the
 functions behind widgets take ``fig=`` to redraw into their previous figure.
 
-- :mod:`.style`: the colour per technique (:func:`color`), :func:`panels`, the live style
+- :mod:`.style`: the colour per technique (:func:`color`), :func:`panels`, the live style, :func:`live_png`
 - :mod:`.training`: :func:`plot_history`, :func:`compare_histories`, :func:`show_images`, :class:`LivePlot` (00)
 - :mod:`.gradients`: per-layer gradient norms and histograms, the gradient-flow and activation widgets (01, 02)
 - :mod:`.optimizers`: surfaces, trajectories, the optimizers' family tree (03)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, NullLocator
 
 from ..flow import activation_profile, gradient_flow
-from .style import color, panels
+from .style import _log_ticks, color, panels
 
 # --------------------------------------------------------------------------- per-layer diagnostics
 # Added with coursekit.diagnostics (notebooks 01 and 02). They take plain dicts
@@ -79,11 +78,9 @@ def plot_grad_norms(
     ax.set_xticks(ticks)
     ax.set_xticklabels([names[i] for i in ticks], fontsize=8)
     if logy:
-
         ax.set_yscale("log")
-        # plain "1e-05" labels (not mathtext, which is slow to lay out) and no minor ticks: fast redraws
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
+        # at most five labels, "10⁻⁵" in plain text (mathtext is slow to lay out), no minor ticks
+        _log_ticks(ax)
     ax.set(xlabel="layer (input side first)", ylabel=ylabel)
     if title:
         ax.set_title(title)
@@ -248,6 +245,7 @@ def plot_gradient_flow(
     rng = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(act)
     plot_layer_histograms(dict(zip(r["layers"], r["act_values"])), ax=ax_h, value_range=rng, legend="none",
                           title=f"activations: light act1 ... dark act{r['depth']}", xlabel="activation value")
+    ax_h.tick_params(axis="y", labelleft=False)  # the shapes are the point, not the density's units
     fig.suptitle(f"{r['depth']} hidden {act} layers, {r['init']} init x {r['weight_scale']:g}: "
                  f"loss {r['loss']:.3f}", fontsize=10)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.82, wspace=0.25)
@@ -291,7 +289,7 @@ def plot_activation_profile(
     ax_d.vlines(idx + 0.2, 0, sat, lw=width, color=c, label="saturated (sigmoid, tanh)")
     ax_d.set(xlabel="hidden layer (input side first)", ylabel="% of the layer", ylim=(0, 105),
              xlim=(0.4, len(idx) + 0.6), title=f"{r['depth']} layers at init, one digits batch",
-             xticks=idx if len(idx) <= 8 else idx[::2], yticks=(0, 25, 50, 75, 100))
+             xticks=idx[::-(-len(idx) // 5)], yticks=(0, 50, 100))
     ax_d.legend(fontsize=8, loc="upper left")
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.25)
     return fig

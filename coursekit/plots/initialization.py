@@ -143,7 +143,7 @@ def plot_depth_histograms(
         ax: draw into this Axes instead of a new figure.
         bins: number of bins, >= 2.
         title: axis title.
-        legend: keep the legend (layer numbers).
+        legend: keep the legend (the first and the last layer shown, light to dark).
 
     Returns:
         The matplotlib Figure.
@@ -180,7 +180,9 @@ def plot_depth_histograms(
     lo, hi = (0.0, spread) if relu_like else (centre - spread, centre + spread)
     name = "activation value" if quantity == "activation" else "back-propagated gradient"
     xlabel = name + (" > 0" if relu_like else "")
-    fig = plot_layer_histograms(values, ax=ax, bins=bins, value_range=(lo, hi), xlabel=xlabel)
+    # the legend names the first and the last layer shown; the colours run from light to dark between
+    fig = plot_layer_histograms(values, ax=ax, bins=bins, value_range=(lo, hi), xlabel=xlabel,
+                                legend="ends" if len(values) > 2 else "auto")
     ax = fig.axes[0] if ax is None else ax
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
@@ -259,6 +261,8 @@ def plot_signal_through_depth(
     plot_depth_histograms(sig, "activation", layers, ax=axes[1], title="activations")
     if gradients:
         plot_depth_histograms(sig, "gradient", layers, ax=axes[2], title="gradients", legend=False)
+    for hist in axes[1:]:  # the shapes are the point, not the density's units
+        hist.tick_params(axis="y", labelleft=False)
     # fixed margins instead of tight_layout: a widget redraws this figure, keep it fast
     fig.subplots_adjust(left=0.08 if gradients else 0.1, right=0.99, bottom=0.16, top=0.9, wspace=0.3)
     return fig
