@@ -263,7 +263,9 @@ def trajectory(
     """Run an optimizer on a 2-D surface from ``start`` and record where it goes.
 
     The point ``(x, y)`` is a float64 tensor with ``requires_grad``; each step
-    is the usual ``zero_grad(); loss = f(point); loss.backward(); step()``.
+    is the usual ``zero_grad(); loss = f(point); loss.backward(); step()`` (the
+    gradient is reset with ``point.grad = None``, which is what
+    ``zero_grad(set_to_none=True)`` does, without its bookkeeping on every step).
 
     Args:
         surface: a :class:`Surface` or its name (see :data:`SURFACES`).
@@ -309,7 +311,7 @@ def trajectory(
     losses: list[float] = []
     diverged = False
     for t in range(steps + 1):
-        opt.zero_grad(set_to_none=True)
+        point.grad = None  # what opt.zero_grad(set_to_none=True) does, without its bookkeeping per step
         f = surf(point)
         xy, value = point.tolist(), f.item()
         if not (math.isfinite(value) and math.isfinite(xy[0]) and math.isfinite(xy[1])) \

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..flow import activation_profile, gradient_flow
-from .style import _log_ticks, color, panels
+from .style import _log_ticks, _pin_labels, color, panels
 
 # --------------------------------------------------------------------------- per-layer diagnostics
 # Added with coursekit.diagnostics (notebooks 01 and 02). They take plain dicts
@@ -246,6 +246,8 @@ def plot_gradient_flow(
     plot_layer_histograms(dict(zip(r["layers"], r["act_values"])), ax=ax_h, value_range=rng, legend="none",
                           title=f"activations: light act1 ... dark act{r['depth']}", xlabel="activation value")
     ax_h.tick_params(axis="y", labelleft=False)  # the shapes are the point, not the density's units
+    _pin_labels(ax_g, left=38)  # tick labels up to "10⁻¹⁵"
+    _pin_labels(ax_h, left=10)
     fig.suptitle(f"{r['depth']} hidden {act} layers, {r['init']} init x {r['weight_scale']:g}: "
                  f"loss {r['loss']:.3f}", fontsize=10)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.82, wspace=0.25)
@@ -291,5 +293,7 @@ def plot_activation_profile(
              xlim=(0.4, len(idx) + 0.6), title=f"{r['depth']} layers at init, one digits batch",
              xticks=idx[::-(-len(idx) // 5)], yticks=(0, 50, 100))
     ax_d.legend(fontsize=8, loc="upper left")
+    _pin_labels(ax_f, left=26)  # tick labels like "−1"
+    _pin_labels(ax_d, left=28)  # "100"
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.25)
     return fig

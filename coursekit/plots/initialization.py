@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from .._checks import check_choice, check_int
 from ..init import DepthSignal, signal_through_depth
 from .gradients import plot_layer_histograms
-from .style import _few_xticks, _log_ticks, color, panels
+from .style import _few_xticks, _log_ticks, _pin_labels, color, panels
 
 __all__ = ["plot_depth_profiles", "plot_depth_histograms", "plot_signal_through_depth", "plot_layer_profiles",
            "plot_variance_rule"]
@@ -75,7 +75,7 @@ def plot_depth_profiles(
     else:
         fig = ax.figure
     depth = max(s.depth for s in signals)
-    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0, label="within ×2")
+    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0)
     ax.axhline(1.0, color="0.5", lw=0.8)
     for i, (s, lab) in enumerate(zip(signals, labels)):
         c = color(s.scheme, i) if len({x.scheme for x in signals}) == len(signals) else color("", i)
@@ -179,7 +179,7 @@ def plot_depth_histograms(
     spread = max(spread, 1e-300)
     lo, hi = (0.0, spread) if relu_like else (centre - spread, centre + spread)
     name = "activation value" if quantity == "activation" else "back-propagated gradient"
-    xlabel = name + (" > 0" if relu_like else "")
+    xlabel = name + (" > 0 (ReLU's zeros left out)" if relu_like else "")
     # the legend names the first and the last layer shown; the colours run from light to dark between
     fig = plot_layer_histograms(values, ax=ax, bins=bins, value_range=(lo, hi), xlabel=xlabel,
                                 legend="ends" if len(values) > 2 else "auto")
@@ -189,7 +189,7 @@ def plot_depth_histograms(
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
     if title is not None:
-        ax.set_title(title + (" (ReLU's zeros left out)" if relu_like else ""), fontsize=10)
+        ax.set_title(title, fontsize=10)
     if not legend and ax.get_legend() is not None:
         ax.get_legend().remove()
     elif ax.get_legend() is not None:
@@ -242,27 +242,33 @@ def plot_signal_through_depth(
     ax = axes[0]
     c = color(sig.scheme)
     steps = np.arange(sig.depth + 1)
-    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0, label="within ×2")
+    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0)
     ax.axhline(1.0, color="0.5", lw=0.8)
     with np.errstate(divide="ignore", invalid="ignore"):
         act = np.where(sig.act_ratio > 0, sig.act_ratio, np.nan)
         grad = np.where(sig.grad_ratio > 0, sig.grad_ratio, np.nan)
-    ax.plot(steps, act, color=c, lw=2, label="activations")
-    ax.plot(steps, grad, color=c, lw=2, ls="--", label="gradients")
+    ax.plot(steps, act, color=c, lw=2)
+    ax.plot(steps, grad, color=c, lw=2, ls="--")
     ax.set_yscale("log")
     _include_band(ax)
     _log_ticks(ax)
     _few_xticks(ax)
     ax.set(xlim=(0, sig.depth), xlabel="layer (0 = input)", ylabel="std / std where it entered")
     ax.set_title(f"{sig.label}, {sig.activation}", fontsize=10)
-    # a fixed corner, not loc="best" (which searches on every redraw): the curves start at
-    # layer 0 near 1 and leave the band to the right, so the upper left stays free
-    ax.legend(fontsize=8, loc="upper left")
-    plot_depth_histograms(sig, "activation", layers, ax=axes[1], title="activations")
+    # a key in plain text instead of a legend (a legend's layout is two fifths of a redraw's
+    # drawing time), in the upper left: the curves start at layer 0 near 1 and leave the band
+    # to the right
+    ax.text(0.02, 0.97, "solid: activations\ndashed: gradients\ngrey band: within ×2", transform=ax.transAxes,
+            ha="left", va="top", fontsize=8)
+    _pin_labels(ax, left=32)  # tick labels like "10⁻⁴"
+    shown = list(layers) if layers is not None else _default_layers(sig.depth)
+    key = f", layer {shown[0]} (light) to {shown[-1]} (dark)" if len(shown) > 1 else ""
+    plot_depth_histograms(sig, "activation", layers, ax=axes[1], title="activations" + key, legend=False)
     if gradients:
-        plot_depth_histograms(sig, "gradient", layers, ax=axes[2], title="gradients", legend=False)
+        plot_depth_histograms(sig, "gradient", layers, ax=axes[2], title="gradients" + key, legend=False)
     for hist in axes[1:]:  # the shapes are the point, not the density's units
         hist.tick_params(axis="y", labelleft=False)
+        _pin_labels(hist, left=10)
     # fixed margins instead of tight_layout: a widget redraws this figure, keep it fast
     fig.subplots_adjust(left=0.08 if gradients else 0.1, right=0.99, bottom=0.16, top=0.9, wspace=0.3)
     return fig

@@ -15,7 +15,7 @@ import numpy as np
 from .._checks import check_int
 from ..optim import FAMILY
 from ..surfaces import Surface, Trajectory, get, trajectory
-from .style import color, panels
+from .style import _pin_labels, color, panels
 
 # ----------------------------------------------------------------------------- drawing
 
@@ -177,6 +177,8 @@ def plot_trajectory(
     ax_p.locator_params(nbins=4)
     ax_l.locator_params(nbins=3)
     ax_l.set_xlabel("step")
+    _pin_labels(ax_p, left=30)  # tick labels like "−2.5"
+    _pin_labels(ax_l, left=30)  # "−10"
     end = tr.final
     status = "diverged" if tr.diverged else f"ends at ({end[0]:.2f}, {end[1]:.2f})"
     mom = f", momentum {momentum:g}" if tr.label in ("momentum", "nesterov") else ""
