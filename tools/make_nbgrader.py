@@ -301,14 +301,18 @@ def _free_names(source: str) -> set[str]:
     return free
 
 
-def _alias_lines(source: str) -> list[tuple[str, str, str]]:
-    """The top-level ``NAME = module.attribute`` lines of a cell (``S = ck.surfaces``): (line, NAME, module)."""
+def _top_level(source: str) -> list[ast.stmt]:
+    """The top-level statements of a cell; none if it does not parse (a learner's half-written cell)."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source).body
     except SyntaxError:
         return []
+
+
+def _alias_lines(source: str) -> list[tuple[str, str, str]]:
+    """The top-level ``NAME = module.attribute`` lines of a cell (``S = ck.surfaces``): (line, NAME, module)."""
     found = []
-    for node in tree.body:
+    for node in _top_level(source):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                 and isinstance(node.value, ast.Attribute)):
             root = node.value
@@ -321,12 +325,8 @@ def _alias_lines(source: str) -> list[tuple[str, str, str]]:
 
 def _import_lines(source: str) -> list[tuple[str, list[str]]]:
     """The top-level import statements of a cell, each with the names it binds."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
     found = []
-    for node in tree.body:
+    for node in _top_level(source):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             bound = [(a.asname or a.name).split(".")[0] for a in node.names]
             found.append((ast.get_source_segment(source, node), bound))
