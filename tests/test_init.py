@@ -361,12 +361,17 @@ def test_plot_functions_return_figures_with_the_expected_panels():
     other = signal_through_depth(5, "tanh", "normal", std=0.01, width=16, n=8, nets=2)
     fig = plot_depth_profiles([sig, other], "gradient")
     assert len(fig.axes) == 1 and fig.axes[0].get_yscale() == "log"
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][0] == "within ×2", \
+        "the legend should name the band first, then one entry per signal"
     plt.close(fig)
     fig = plot_depth_histograms(sig, "activation", layers=[1, 5])
     assert len(fig.axes[0].get_legend().get_texts()) == 2
     plt.close(fig)
     fig = plot_signal_through_depth(5, "relu", "kaiming_normal", width=16, n=8)
     assert len(fig.axes) == 3
+    key = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert all(w in key for w in ("activations", "gradients", "within ×2")), f"the key should name every line: {key!r}"
+    assert "layer 1 (light) to 5 (dark)" in fig.axes[1].get_title(), "the title should say which layers are shown"
     plt.close(fig)
     fig = plot_signal_through_depth(5, "relu", "kaiming_normal", width=16, n=8, gradients=False)
     assert len(fig.axes) == 2

@@ -75,7 +75,7 @@ def plot_depth_profiles(
     else:
         fig = ax.figure
     depth = max(s.depth for s in signals)
-    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0)
+    ax.axhspan(0.5, 2.0, color="0.85", alpha=0.5, lw=0, label="within ×2")
     ax.axhline(1.0, color="0.5", lw=0.8)
     for i, (s, lab) in enumerate(zip(signals, labels)):
         c = color(s.scheme, i) if len({x.scheme for x in signals}) == len(signals) else color("", i)
