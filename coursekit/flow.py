@@ -67,7 +67,8 @@ def gradient_flow(
         depth: hidden layers, 1-100.
         activation: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu" or "identity".
         init: "pytorch_default" (U(+-1/sqrt(fan_in)), Glorot's "standard"),
-            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal" (N(0, 1)).
+            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "he", "normal"
+            (N(0, 1)); the gains follow :mod:`coursekit.init`'s one rule (He: the activation's).
         weight_scale: multiply every weight by this after initializing.
         width: units per hidden layer.
         seed: seed of the weights (and of which digits form the batch).
@@ -128,8 +129,8 @@ def gradient_flow(
     overflow = _first_overflow(stats, act_names, float(loss.detach()))
     if overflow is not None:
         finite = act_std[np.isfinite(act_std) & (act_std > 0)]
-        growth = (f" (their std grows about x{(finite[-1] / finite[0]) ** (1 / (len(finite) - 1)):.3g} per layer)"
-                  if len(finite) > 1 else "")
+        per_layer = (finite[-1] / finite[0]) ** (1 / (len(finite) - 1)) if len(finite) > 1 else None
+        growth = f" (the activations' std grows about x{per_layer:.3g} per layer)" if per_layer else ""
         warnings.warn(f"gradient_flow(depth={depth}, activation={act_key!r}, init={init!r}, "
                       f"weight_scale={weight_scale:g}): the values overflowed float32 at {overflow}{growth}: the "
                       f"loss and the numbers from {overflow} on are inf or NaN. Lower weight_scale or depth; "
@@ -154,18 +155,17 @@ def gradient_flow(
 
 
 def _first_overflow(stats: LayerStats, act_names: list[str], loss: float) -> str | None:
-    """The first layer, input side first, whose activations are not all finite; "out" for the logits or
-    loss; the last layer (output side first) whose gradient is not finite; None when all are finite."""
+    """The first layer, input side first, whose activations (or their std) are not finite; "out" for the
+    logits or loss; else the last layer (output side first) whose gradient is not finite; None when all are."""
     for name in act_names:
-        if not np.isfinite(stats.last_act[name]).all():
+        if not (np.isfinite(stats.last_act[name]).all() and np.isfinite(stats.act_std[name][-1])):
             return name
     if not math.isfinite(loss):
         return "out"
     for name in reversed(act_names):
-        if not np.isfinite(stats.last_grad[name]).all():
+        if not (np.isfinite(stats.last_grad[name]).all() and np.isfinite(stats.grad_norm[name][-1])):
             return f"the gradient of {name}"
     return None
-
 
 
 def _numbers(name: str, value: Any) -> np.ndarray:
@@ -212,12 +212,13 @@ def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None
 
 def activation_profile(
     activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
-    *, seed: int = 0,
+    *, seed: int = 0, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """An activation's curve and derivative plus the dead / saturated fractions of a deep net using it.
 
     Combines :func:`activation_curve` with :func:`gradient_flow` (same deep
-    MLP, one digits batch, at initialization).
+    MLP, one digits batch, at initialization; ``x``, ``y``: another batch, as
+    in :func:`gradient_flow`).
 
     Returns:
         ``{"x", "f", "df"}`` of the curve, and ``layers``, ``dead``,
@@ -226,7 +227,7 @@ def activation_profile(
     Introduced in ``notebooks/02_relu.ipynb``.
     """
     curve = activation_curve(activation)
-    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed)
+    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed, x=x, y=y)
     return {**curve, **{k: flow[k] for k in ("layers", "dead", "saturated", "weight_grad_norm", "weights",
                                              "activation", "depth", "loss")}}
 

@@ -105,8 +105,8 @@ def mlp(
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if n_in * n_out > MAX_LAYER_WEIGHTS:
-            raise ValueError(f"sizes[{i}] x sizes[{i + 1}] = {n_in} x {n_out} = {n_in * n_out:.3g} weights in one layer "
-                             f"({4 * n_in * n_out / 1e9:.3g} GB in float32); mlp allows at most "
+            raise ValueError(f"sizes[{i}] x sizes[{i + 1}] = {n_in} x {n_out} = {n_in * n_out:.3g} weights in one "
+                             f"layer ({4 * n_in * n_out / 1e9:.3g} GB in float32); mlp allows at most "
                              f"{MAX_LAYER_WEIGHTS:_} (400 MB) per layer: is a size mistyped?")
     act_key = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
