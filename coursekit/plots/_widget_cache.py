@@ -2,7 +2,7 @@
 
 The one place where the figures layer keeps something between redraws. The topic
 modules hold no caches: :func:`coursekit.flow.gradient_flow` reads the digits
-(about 30 ms) at every call, which is right for a learner's call and too slow
+from disk at every call, which is right for a learner's call and too slow
 for a widget that redraws while a slider moves. The draw functions of
 notebooks 01 and 02 take their batch from here and pass it on as ``x, y``;
 ``tests/test_diagnostics.py`` checks that this gives the very numbers of the
