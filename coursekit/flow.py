@@ -10,7 +10,8 @@ the network is :func:`coursekit.models.mlp`, the measurement
 """
 from __future__ import annotations
 
-import functools
+import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,21 +25,23 @@ from .init import SCHEME_NAMES
 from .models import ACTIVATIONS, mlp
 from .models import activation as make_activation
 
-__all__ = ["gradient_flow", "activation_curve", "activation_profile", "xor_losses", "plateau_and_escape"]
+__all__ = ["gradient_flow", "digits_batch", "activation_curve", "activation_profile", "xor_losses",
+           "plateau_and_escape"]
 
 
-@functools.lru_cache(maxsize=1)
-def _digits_train() -> tuple[torch.Tensor, torch.Tensor]:
-    ds = load_digits()   # read and split once: a widget or an exercise asks for many batches
-    return ds.x_train, ds.y_train
+def digits_batch(n_examples: int = 256, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n_examples`` digits of the training split, drawn without replacement by ``seed``: ``(x, y)``.
 
+    The batch :func:`gradient_flow` measures with when it is given no ``x`` and ``y``.
 
-@functools.lru_cache(maxsize=16)
-def _digits_batch(n_examples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    x_train, y_train = _digits_train()
+    Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
+    """
+    n_examples = check_int("n_examples", n_examples, minimum=1, maximum=1077)
+    seed = check_int("seed", seed, minimum=0)
+    ds = load_digits()
     g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(y_train), generator=g)[:n_examples]
-    return x_train[idx].clone(), y_train[idx].clone()
+    idx = torch.randperm(len(ds.y_train), generator=g)[:n_examples]
+    return ds.x_train[idx], ds.y_train[idx]
 
 
 def gradient_flow(
@@ -64,7 +67,8 @@ def gradient_flow(
         depth: hidden layers, 1-100.
         activation: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu" or "identity".
         init: "pytorch_default" (U(+-1/sqrt(fan_in)), Glorot's "standard"),
-            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal" (N(0, 1)).
+            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "he", "normal"
+            (N(0, 1)); the gains follow :mod:`coursekit.init`'s one rule (He: the activation's).
         weight_scale: multiply every weight by this after initializing.
         width: units per hidden layer.
         seed: seed of the weights (and of which digits form the batch).
@@ -78,7 +82,10 @@ def gradient_flow(
         Linear), ``grad_data_ratio``; ``layers`` ("act1"...), ``act_mean``,
         ``act_std``, ``saturated``, ``dead``, ``grad_norm`` (of dL/d activation),
         ``act_values`` and ``grad_values`` (lists of flat arrays, one per
-        layer); ``loss`` (float) and the settings.
+        layer); ``loss`` (float) and the settings; ``overflow``: None, or the
+        first layer whose values overflowed float32 (say, ``weight_scale=10``
+        past about 20 ReLU layers), which a ``RuntimeWarning`` also names: the
+        numbers from there on are inf or NaN.
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
@@ -95,7 +102,7 @@ def gradient_flow(
 
     model = build()
     if x is None and y is None:
-        x, y = _digits_batch(n_examples, seed)
+        x, y = digits_batch(n_examples, seed)
     elif x is None or y is None:
         raise ValueError("pass both x and y, or neither (then a digits batch is used)")
     else:
@@ -118,6 +125,17 @@ def gradient_flow(
         loss = nn.functional.cross_entropy(model(x), y)
         loss.backward()
     w = stats.weights
+    act_std = np.array([stats.act_std[n][-1] for n in act_names])
+    overflow = _first_overflow(stats, act_names, float(loss.detach()))
+    if overflow is not None:
+        finite = act_std[np.isfinite(act_std) & (act_std > 0)]
+        per_layer = (finite[-1] / finite[0]) ** (1 / (len(finite) - 1)) if len(finite) > 1 else None
+        growth = f" (the activations' std grows about x{per_layer:.3g} per layer)" if per_layer else ""
+        warnings.warn(f"gradient_flow(depth={depth}, activation={act_key!r}, init={init!r}, "
+                      f"weight_scale={weight_scale:g}): the values overflowed float32 at {overflow}{growth}: the "
+                      f"loss and the numbers from {overflow} on are inf or NaN. Lower weight_scale or depth; "
+                      f"ck.init.signal_through_depth computes in float64 and shows how far they grow.",
+                      RuntimeWarning, stacklevel=2)
     return {
         "depth": depth, "activation": act_key,
         "init": init, "weight_scale": float(weight_scale), "loss": float(loss.detach()),
@@ -126,14 +144,47 @@ def gradient_flow(
         "grad_data_ratio": np.array([stats.grad_data_ratio[n][-1] for n in w]),
         "layers": act_names,
         "act_mean": np.array([stats.act_mean[n][-1] for n in act_names]),
-        "act_std": np.array([stats.act_std[n][-1] for n in act_names]),
+        "act_std": act_std,
         "saturated": np.array([stats.saturated[n][-1] for n in act_names]),
         "dead": np.array([stats.dead[n][-1] for n in act_names]),
         "grad_norm": np.array([stats.grad_norm[n][-1] for n in act_names]),
         "act_values": [stats.last_act[n].reshape(-1) for n in act_names],
         "grad_values": [stats.last_grad[n].reshape(-1) for n in act_names],
+        "overflow": overflow,
     }
 
+
+def _first_overflow(stats: LayerStats, act_names: list[str], loss: float) -> str | None:
+    """The first layer, input side first, whose activations (or their std) are not finite; "out" for the
+    logits or loss; else the last layer (output side first) whose gradient is not finite; None when all are."""
+    for name in act_names:
+        if not (np.isfinite(stats.last_act[name]).all() and np.isfinite(stats.act_std[name][-1])):
+            return name
+    if not math.isfinite(loss):
+        return "out"
+    for name in reversed(act_names):
+        if not (np.isfinite(stats.last_grad[name]).all() and np.isfinite(stats.grad_norm[name][-1])):
+            return f"the gradient of {name}"
+    return None
+
+
+def _numbers(name: str, value: Any) -> np.ndarray:
+    """``value`` as a non-empty float array of finite numbers, or an error naming ``name``."""
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        arr = np.asarray([None])
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold numbers (a tensor, an array or a list of floats such as "
+                        f"[-1.0, 0.0, 1.0]); got {shown}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: give at least one point, e.g. [-1.0, 0.0, 1.0]")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must hold finite numbers; got {shown}")
+    return arr.astype(np.float64)
 
 
 def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -141,7 +192,7 @@ def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None
 
     Args:
         activation: a name from :data:`coursekit.models.ACTIVATIONS`.
-        x: where to evaluate (default 401 points on [-5, 5]).
+        x: where to evaluate: a tensor, array or list of finite numbers (default 401 points on [-5, 5]).
 
     Returns:
         ``{"x": ..., "f": f(x), "df": f'(x)}`` as NumPy arrays.
@@ -152,7 +203,7 @@ def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None
     if x is None:
         xt = torch.linspace(-5, 5, 401, dtype=torch.float64)
     else:
-        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64).reshape(-1)
+        xt = torch.as_tensor(_numbers("x", x), dtype=torch.float64).reshape(-1)
     xt = xt.clone().requires_grad_(True)
     f = module(xt)
     (df,) = torch.autograd.grad(f.sum(), xt)
@@ -161,12 +212,13 @@ def activation_curve(activation: str, x: torch.Tensor | np.ndarray | None = None
 
 def activation_profile(
     activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
-    *, seed: int = 0,
+    *, seed: int = 0, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """An activation's curve and derivative plus the dead / saturated fractions of a deep net using it.
 
     Combines :func:`activation_curve` with :func:`gradient_flow` (same deep
-    MLP, one digits batch, at initialization).
+    MLP, one digits batch, at initialization; ``x``, ``y``: another batch, as
+    in :func:`gradient_flow`).
 
     Returns:
         ``{"x", "f", "df"}`` of the curve, and ``layers``, ``dead``,
@@ -175,7 +227,7 @@ def activation_profile(
     Introduced in ``notebooks/02_relu.ipynb``.
     """
     curve = activation_curve(activation)
-    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed)
+    flow = gradient_flow(depth, activation, init, weight_scale, seed=seed, x=x, y=y)
     return {**curve, **{k: flow[k] for k in ("layers", "dead", "saturated", "weight_grad_norm", "weights",
                                              "activation", "depth", "loss")}}
 

@@ -1,18 +1,49 @@
-"""Weight initialization schemes by name, built on ``torch.nn.init``, and the experiment behind them.
+"""Weight initialization schemes by name, the one rule for their gains, and the experiment behind them.
 
 Introduced in ``notebooks/04_initialization.ipynb`` (and used from notebook 00 on).
 
 - :func:`initialize` applies a scheme to every Linear/Conv layer of a model;
-  :func:`expected_std` gives the formula for a layer shape.
+  :func:`expected_std` gives the formula for a layer shape. Xavier (Glorot &
+  Bengio, 2010) and He (Kaiming He et al., 2015) are written out in
+  :func:`init_weight_`, three lines each: the fans, the gain, the std (or bound).
 - :func:`signal_through_depth` sends a signal up and a gradient down a deep
   stack at initialization (Glorot & Bengio's Fig. 6/7, He et al.'s derivation);
   ``coursekit.plots.plot_depth_profiles``, ``plot_depth_histograms`` and
   ``plot_signal_through_depth`` (the notebook's widget) draw it.
 
-The vocabulary of initialization lives here once: :data:`SCHEMES` (with the
-short name "he" in :data:`ALIASES`), :data:`NONLINEARITIES` for the gains, and
-:func:`gain_nonlinearity`, the activation-to-gain map that
-:func:`coursekit.models.mlp` and the recipes of notebook 08 use.
+One rule for the gain
+---------------------
+The Xavier and He schemes scale the weights by a gain ``g`` for the activation
+that follows a layer (``torch.nn.init.calculate_gain``). :func:`resolve_scheme`
+decides it, the same way for :func:`initialize`, :func:`coursekit.models.mlp`,
+:func:`signal_through_depth` and so :func:`coursekit.flow.gradient_flow`:
+
+1. ``nonlinearity=...`` given: that nonlinearity's gain.
+2. Xavier: gain 1, whatever the activation (Glorot & Bengio's scheme, as
+   ``xavier_normal_(w)``).
+3. He (``kaiming_*``): the gain of the network's activation: the ``activation``
+   of ``mlp`` and ``signal_through_depth``; for ``initialize``, the one kind of
+   activation module the model holds (a model with several kinds must name
+   ``nonlinearity``). When no activation is known (a lone ``nn.Linear``,
+   ``expected_std`` without ``activation``): ReLU's, as ``kaiming_normal_(w)``.
+4. ``"he"`` (:data:`ALIASES`): He normal with ReLU's gain, whatever the activation.
+
+The gain by scheme and activation, and the std of the weights it gives::
+
+    activation ->        relu  leaky_relu(s)   tanh  sigmoid  selu  identity, elu, gelu
+    xavier_normal/_uniform  1    1              1     1        1     1
+    kaiming_normal/_uniform √2   √(2/(1+s²))    5/3   1        3/4   1 (torch gives them no gain)
+    he                      √2   √2             √2    √2       √2    √2
+
+    xavier_normal    std g·√(2/(fan_in + fan_out))
+    xavier_uniform   U(±b), b = √3·g·√(2/(fan_in + fan_out)): the same std
+    kaiming_normal   std g/√fan_in                (He: √(2/fan_in) for ReLU)
+    kaiming_uniform  U(±b), b = √3·g/√fan_in      : the same std
+    pytorch_default  U(±1/√fan_in), std 1/√(3·fan_in)  (nn.Linear's own)
+    normal, uniform  std ``std``; U(±a), std a/√3;  zeros, constant: 0
+
+A uniform U(-b, b) has std b/√3. ``fan_in`` is the number of inputs of a unit
+(in_features, times the kernel size for a convolution).
 """
 from __future__ import annotations
 
@@ -33,7 +64,9 @@ __all__ = [
     "SCHEME_NAMES",
     "DepthSignal",
     "expected_std",
+    "gain",
     "gain_nonlinearity",
+    "init_weight_",
     "initialize",
     "resolve_scheme",
     "scheme_label",
@@ -62,66 +95,94 @@ ALIASES = {"he": ("kaiming_normal", "relu")}
 #: Every name :func:`resolve_scheme` accepts.
 SCHEME_NAMES = (*SCHEMES, *ALIASES)
 
+#: Activation modules and the nonlinearity whose gain they take (:func:`initialize` reads a model's).
+_ACTIVATION_MODULES = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
+                       nn.SELU: "selu", nn.ELU: "elu", nn.GELU: "gelu", nn.Identity: "identity"}
+
 
 def gain_nonlinearity(activation: str) -> str:
-    """The gain :func:`initialize` should use for a network with this activation.
+    """The nonlinearity whose gain a He scheme uses for a network with this activation.
 
     The activation's own name where PyTorch defines a gain for it ("relu",
-    "leaky_relu", "tanh", "sigmoid"), else "linear" (gain 1).
+    "leaky_relu", "tanh", "sigmoid", "selu"), else "linear" (gain 1: "identity",
+    "elu", "gelu").
 
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
-    return activation if activation in ("relu", "leaky_relu", "tanh", "sigmoid") else "linear"
+    return activation if activation in ("relu", "leaky_relu", "tanh", "sigmoid", "selu") else "linear"
 
 
-def resolve_scheme(name: str, activation: str) -> tuple[str, str]:
-    """``(scheme, nonlinearity)`` for an initialization named in a network's settings.
+def gain(nonlinearity: str, negative_slope: float = 0.01) -> float:
+    """The gain of a nonlinearity, ``torch.nn.init.calculate_gain`` (``negative_slope`` for "leaky_relu").
 
-    "Xavier" means one thing everywhere in the course: Glorot & Bengio's scheme
-    with gain 1 (``xavier_uniform_(w)``, whatever the activation). The He schemes
-    get the gain of the network's ``activation`` (:func:`gain_nonlinearity`), as
-    ``kaiming_normal_(w, nonlinearity=activation)``; an alias of :data:`ALIASES`
-    brings its own gain; the other schemes use none ("linear").
-
-    Introduced in ``notebooks/08_putting_it_together.ipynb``.
+    Introduced in ``notebooks/04_initialization.ipynb``.
     """
-    key = check_choice("init", name, SCHEME_NAMES)
-    if key in ALIASES:
-        return ALIASES[key]
-    if key.startswith("kaiming"):
-        return key, gain_nonlinearity(activation)
-    return key, "linear"
-
-
-def _default_nonlinearity(scheme: str, nonlinearity: str | None) -> str:
-    """PyTorch's conventions when no nonlinearity is named: ``xavier_*_(w)`` uses
-    gain 1 ("linear"), ``kaiming_*_(w)`` the ReLU gain sqrt(2)."""
-    if nonlinearity is not None:
-        return check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-    return "linear" if scheme.startswith("xavier") else "relu"
-
-
-def _gain(nonlinearity: str, negative_slope: float) -> float:
+    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     if nonlinearity == "leaky_relu":
         return nn.init.calculate_gain("leaky_relu", negative_slope)
     return nn.init.calculate_gain(nonlinearity)
 
 
-def expected_std(
-    scheme: str, fan_in: int, fan_out: int, nonlinearity: str | None = None,
-    std: float = 1.0, a: float = 1.0, negative_slope: float = 0.01,
-) -> float:
-    """Standard deviation of the weights a scheme draws for a (fan_out x fan_in) layer.
+def resolve_scheme(name: str, activation: str | None = None, nonlinearity: str | None = None) -> tuple[str, str | None]:
+    """``(scheme, nonlinearity)`` for a scheme's name: the course's one rule for gains.
 
-    The formula, not a sample: Xavier ``gain * sqrt(2 / (fan_in + fan_out))``, He
-    ``gain / sqrt(fan_in)``, a uniform U(-b, b) has std ``b / sqrt(3)``.
+    The rule (see the module's docstring for the table): a given
+    ``nonlinearity`` wins; Xavier uses gain 1 ("linear"); He (``kaiming_*``)
+    the gain of ``activation`` (:func:`gain_nonlinearity`), or ReLU's when
+    ``activation`` is None; an alias of :data:`ALIASES` brings its own gain. The
+    other schemes use no gain: the nonlinearity is None, and naming one is an error.
 
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
-    scheme = check_choice("scheme", scheme, SCHEMES)
+    key = check_choice("init", name, SCHEME_NAMES)
+    if nonlinearity is not None:
+        nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+    scheme, fixed = ALIASES.get(key, (key, None))
+    if not scheme.startswith(("xavier", "kaiming")):
+        if nonlinearity is not None:
+            raise ValueError(f"nonlinearity={nonlinearity!r} has no effect on scheme {scheme!r}: only the Xavier "
+                             "and He (kaiming) schemes use a gain; leave nonlinearity out")
+        return scheme, None
+    if nonlinearity is not None:
+        return scheme, nonlinearity
+    if fixed is not None:
+        return scheme, fixed
+    if scheme.startswith("xavier"):
+        return scheme, "linear"
+    return scheme, "relu" if activation is None else gain_nonlinearity(activation)
+
+
+def _model_activation(model: nn.Module) -> tuple[str | None, float | None]:
+    """The one kind of activation module in ``model`` and its LeakyReLU slope: ``(None, None)`` if none."""
+    kinds = {type(m): m for m in model.modules() if isinstance(m, tuple(_ACTIVATION_MODULES))}
+    if not kinds:
+        return None, None
+    if len(kinds) > 1:
+        names = ", ".join(sorted(t.__name__ for t in kinds))
+        raise ValueError(f"model has several kinds of activation ({names}): a He (kaiming) scheme takes the gain of "
+                         f"the activation, so name it, e.g. nonlinearity='relu' (allowed: {', '.join(NONLINEARITIES)})")
+    (kind, module), = kinds.items()
+    return _ACTIVATION_MODULES[kind], getattr(module, "negative_slope", None)
+
+
+def expected_std(
+    scheme: str, fan_in: int, fan_out: int, nonlinearity: str | None = None,
+    std: float = 1.0, a: float = 1.0, negative_slope: float = 0.01, *, activation: str | None = None,
+) -> float:
+    """Standard deviation of the weights a scheme draws for a (fan_out x fan_in) layer.
+
+    The formula, not a sample (the table in :mod:`coursekit.init`): Xavier
+    ``g * sqrt(2 / (fan_in + fan_out))``, He ``g / sqrt(fan_in)``, a uniform
+    U(-b, b) has std ``b / sqrt(3)``. The gain ``g`` follows
+    :func:`resolve_scheme` (``activation``: the network's, if any).
+
+    Introduced in ``notebooks/04_initialization.ipynb``.
+    """
+    scheme = check_choice("scheme", scheme, SCHEME_NAMES)
     fan_in = check_int("fan_in", fan_in, minimum=1)
     fan_out = check_int("fan_out", fan_out, minimum=1)
-    nonlinearity = _default_nonlinearity(scheme, nonlinearity)
+    scheme, nonlinearity = resolve_scheme(scheme, activation, nonlinearity)
+    negative_slope = check_float("negative_slope", negative_slope, 0.0, finite=True)
     if scheme in ("zeros", "constant"):
         return 0.0
     if scheme == "normal":
@@ -129,43 +190,61 @@ def expected_std(
     if scheme == "uniform":
         return check_float("a", a, 0.0, finite=True) / math.sqrt(3)
     if scheme.startswith("xavier"):
-        return _gain(nonlinearity, negative_slope) * math.sqrt(2.0 / (fan_in + fan_out))
+        return gain(nonlinearity, negative_slope) * math.sqrt(2.0 / (fan_in + fan_out))
     if scheme.startswith("kaiming"):
-        return _gain(nonlinearity, negative_slope) / math.sqrt(fan_in)
-    # pytorch_default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-    return 1.0 / math.sqrt(fan_in) / math.sqrt(3)
+        return gain(nonlinearity, negative_slope) / math.sqrt(fan_in)
+    return 1.0 / math.sqrt(fan_in) / math.sqrt(3)  # pytorch_default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 
 
-def _init_weight_(
-    w: torch.Tensor, scheme: str, *, gain: float, nonlinearity: str, negative_slope: float,
-    std: float, a: float, value: float, generator: torch.Generator | None = None,
-) -> None:
-    """Fill one weight tensor in place by ``scheme`` (arguments already validated).
+def _fans(w: torch.Tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight (out, in, *kernel): a convolution's fans count the kernel's positions."""
+    receptive_field = math.prod(w.shape[2:])
+    return w.shape[1] * receptive_field, w.shape[0] * receptive_field
 
-    ``generator``: draw from it instead of PyTorch's global generator (the same numbers as
-    after ``torch.manual_seed`` with the generator's seed, without the cost of reseeding).
+
+@torch.no_grad()
+def init_weight_(
+    w: torch.Tensor, scheme: str, *, g: float = 1.0, std: float = 1.0, a: float = 1.0, value: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill one weight tensor in place by ``scheme`` with gain ``g``; the formulas written out.
+
+    The same arithmetic as ``torch.nn.init``'s functions, so the same numbers
+    (the tests compare them bit for bit). ``generator``: draw from it instead of
+    PyTorch's global random state. Arguments are not checked: :func:`initialize`
+    is the door.
+
+    Introduced in ``notebooks/04_initialization.ipynb``.
     """
-    g = generator
     if scheme == "zeros":
-        nn.init.zeros_(w)
-    elif scheme == "constant":
-        nn.init.constant_(w, value)
-    elif scheme == "normal":
-        nn.init.normal_(w, 0.0, std, generator=g)
-    elif scheme == "uniform":
-        nn.init.uniform_(w, -a, a, generator=g)
-    elif scheme == "xavier_uniform":
-        nn.init.xavier_uniform_(w, gain=gain, generator=g)
-    elif scheme == "xavier_normal":
-        nn.init.xavier_normal_(w, gain=gain, generator=g)
-    elif scheme == "kaiming_uniform":
-        nn.init.kaiming_uniform_(w, a=negative_slope if nonlinearity == "leaky_relu" else 0,
-                                 nonlinearity=nonlinearity, generator=g)
-    elif scheme == "kaiming_normal":
-        nn.init.kaiming_normal_(w, a=negative_slope if nonlinearity == "leaky_relu" else 0,
-                                nonlinearity=nonlinearity, generator=g)
-    else:  # pytorch_default, the weight part of nn.Linear.reset_parameters
-        nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
+        return w.zero_()
+    if scheme == "constant":
+        return w.fill_(value)
+    if scheme == "normal":
+        return w.normal_(0.0, std, generator=generator)
+    if scheme == "uniform":
+        return w.uniform_(-a, a, generator=generator)
+    if w.numel() == 0:
+        return w
+    fan_in, fan_out = _fans(w)
+    if scheme == "xavier_normal":    # Glorot & Bengio: Var(w) = g² · 2 / (fan_in + fan_out)
+        std = g * math.sqrt(2.0 / float(fan_in + fan_out))
+        return w.normal_(0.0, std, generator=generator)
+    if scheme == "xavier_uniform":   # the same variance from U(-b, b): b = √3 · std
+        std = g * math.sqrt(2.0 / float(fan_in + fan_out))
+        bound = math.sqrt(3.0) * std
+        return w.uniform_(-bound, bound, generator=generator)
+    if scheme == "kaiming_normal":   # He et al.: Var(w) = g² / fan_in (g² = 2 for ReLU)
+        std = g / math.sqrt(fan_in)
+        return w.normal_(0, std, generator=generator)
+    if scheme == "kaiming_uniform":  # the same variance from U(-b, b)
+        std = g / math.sqrt(fan_in)
+        bound = math.sqrt(3.0) * std
+        return w.uniform_(-bound, bound, generator=generator)
+    # pytorch_default, nn.Linear's weights: He uniform with the gain of leaky_relu(a=√5), so b = 1/√fan_in
+    std = nn.init.calculate_gain("leaky_relu", math.sqrt(5)) / math.sqrt(fan_in)
+    bound = math.sqrt(3.0) * std
+    return w.uniform_(-bound, bound, generator=generator)
 
 
 def initialize(
@@ -176,7 +255,7 @@ def initialize(
     std: float = 1.0,
     a: float = 1.0,
     value: float = 0.0,
-    negative_slope: float = 0.01,
+    negative_slope: float | None = None,
     bias: str | float = "zeros",
     seed: int | None = None,
 ) -> nn.Module:
@@ -186,18 +265,19 @@ def initialize(
         model: the network; its BatchNorm layers are left alone.
         scheme: "zeros", "constant" (``value``), "normal" (N(0, std^2)),
             "uniform" (U(-a, a)), "xavier_uniform", "xavier_normal",
-            "kaiming_uniform", "kaiming_normal" (He; gain from ``nonlinearity``),
+            "kaiming_uniform", "kaiming_normal" (He), "he" (He normal, ReLU's gain),
             or "pytorch_default" (what ``nn.Linear`` does: ``kaiming_uniform_``
             with ``a=sqrt(5)``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), biases too).
         nonlinearity: the activation that follows, for the gain of the Xavier and
             He schemes: "relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu".
-            Default (None) follows PyTorch: Xavier with gain 1 (as
-            ``xavier_uniform_(w)`` and Glorot & Bengio's paper), He with ReLU's
-            gain sqrt(2) (as ``kaiming_normal_(w)``).
+            Default (None): the course's one rule (:mod:`coursekit.init`): Xavier
+            with gain 1; He with the gain of the model's activation (the one kind
+            of activation module it holds; ReLU's if it holds none).
         std: standard deviation for "normal".
         a: bound for "uniform".
         value: the constant for "constant".
-        negative_slope: LeakyReLU slope for the "leaky_relu" gain.
+        negative_slope: LeakyReLU slope for the "leaky_relu" gain (default: the
+            model's LeakyReLU's own slope, else 0.01).
         bias: "zeros" (default), "keep" (leave as is) or a number to fill biases with.
         seed: if given, draw from ``torch.manual_seed(seed)`` without disturbing
             the global random state.
@@ -208,14 +288,15 @@ def initialize(
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
     check_module("model", model)
-    scheme = check_choice("scheme", scheme, SCHEMES)
-    if nonlinearity is not None and not scheme.startswith(("xavier", "kaiming")):
-        raise ValueError(f"nonlinearity={nonlinearity!r} has no effect on scheme {scheme!r}: only the Xavier and "
-                         "He (kaiming) schemes use a gain; leave nonlinearity out")
-    nonlinearity = _default_nonlinearity(scheme, nonlinearity)
+    key = check_choice("scheme", scheme, SCHEME_NAMES)
+    activation, model_slope = _model_activation(model) if key.startswith("kaiming") and nonlinearity is None \
+        else (None, None)
+    scheme, nonlinearity = resolve_scheme(key, activation, nonlinearity)
     std = check_float("std", std, 0.0, finite=True)
     a = check_float("a", a, 0.0, finite=True)
     value = check_float("value", value, finite=True)
+    if negative_slope is None:
+        negative_slope = 0.01 if model_slope is None else model_slope
     negative_slope = check_float("negative_slope", negative_slope, 0.0, finite=True)
     if isinstance(bias, str):
         bias = check_choice("bias", bias, ("zeros", "keep"))
@@ -226,7 +307,7 @@ def initialize(
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
     if not layers:
         raise ValueError("model has no nn.Linear or nn.Conv layer to initialize")
-    gain = _gain(nonlinearity, negative_slope)
+    g = 1.0 if nonlinearity is None else gain(nonlinearity, negative_slope)
 
     def apply() -> None:
         with torch.no_grad():
@@ -234,13 +315,12 @@ def initialize(
                 if scheme == "pytorch_default":
                     layer.reset_parameters()
                     continue
-                _init_weight_(layer.weight, scheme, gain=gain, nonlinearity=nonlinearity,
-                              negative_slope=negative_slope, std=std, a=a, value=value)
+                init_weight_(layer.weight, scheme, g=g, std=std, a=a, value=value)
                 if layer.bias is not None:
                     if bias == "zeros":
-                        nn.init.zeros_(layer.bias)
+                        layer.bias.zero_()
                     elif bias != "keep":
-                        nn.init.constant_(layer.bias, float(bias))
+                        layer.bias.fill_(float(bias))
 
     if seed is None:
         apply()
@@ -352,48 +432,6 @@ def _act_and_slope(name: str, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return y, torch.ones_like(y)  # identity
 
 
-def _depth_args(scheme: str, activation: str, nonlinearity: str | None) -> tuple[str, float]:
-    """The nonlinearity and gain used for the Xavier and He schemes (PyTorch's conventions by default)."""
-    if nonlinearity is None:
-        if scheme.startswith("kaiming"):
-            nonlinearity = "linear" if activation == "identity" else activation
-        else:
-            nonlinearity = "linear"
-    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-    return nonlinearity, _gain(nonlinearity, 0.01)
-
-
-#: Recently drawn weights of :func:`signal_through_depth`, by setting (the widget redraws the same
-#: networks at other depths: depth d's weights are the first d layers of a deeper stack's).
-_WEIGHT_CACHE: dict[tuple, torch.Tensor] = {}
-_CACHE_ENTRIES, _CACHE_MAX_ELEMENTS = 6, 4_000_000
-
-
-def _depth_weights(nets: int, depth: int, width: int, seed: int, scheme: str, gain: float,
-                   nonlinearity: str, std: float, a: float, value: float) -> torch.Tensor:
-    """The (nets, depth, width, width) float64 weights, drawn exactly as initialize() draws them:
-    network ``i`` from seed ``seed + i``, layer after layer. Cached, and a shallower request reuses
-    the first layers of a deeper stack drawn before (the same numbers)."""
-    key = (scheme, nonlinearity, gain, width, nets, seed, std, a, value)
-    cached = _WEIGHT_CACHE.get(key)
-    if cached is not None and cached.shape[1] >= depth:
-        return cached[:, :depth]
-    weights = torch.empty(nets, depth, width, width)
-    with torch.no_grad():
-        for i in range(nets):
-            gen = torch.Generator().manual_seed(seed + i)
-            for layer in range(depth):
-                _init_weight_(weights[i, layer], scheme, gain=gain, nonlinearity=nonlinearity,
-                              negative_slope=0.01, std=std, a=a, value=value, generator=gen)
-    weights = weights.to(torch.float64)
-    if weights.numel() <= _CACHE_MAX_ELEMENTS:
-        _WEIGHT_CACHE.pop(key, None)
-        while len(_WEIGHT_CACHE) >= _CACHE_ENTRIES:
-            _WEIGHT_CACHE.pop(next(iter(_WEIGHT_CACHE)))
-        _WEIGHT_CACHE[key] = weights
-    return weights
-
-
 def signal_through_depth(
     depth: int = 30,
     activation: str = "relu",
@@ -427,7 +465,7 @@ def signal_through_depth(
     Args:
         depth: number of blocks, 1 to 500.
         activation: "relu", "tanh", "sigmoid", "leaky_relu" (slope 0.01) or "identity".
-        scheme: a scheme of :data:`SCHEMES`.
+        scheme: a scheme of :data:`SCHEME_NAMES`.
         width: units per layer, >= 2.
         n: number of inputs, >= 2.
         seed: seed of the input, the top gradient and the first network's
@@ -436,12 +474,11 @@ def signal_through_depth(
             init=scheme, nonlinearity=..., seed=seed + i)``).
         nets: number of independently initialized networks, 1 to 64. (One network
             of width 128 wanders by a factor ~1.5 over 30 layers; the pooled
-            value of 8 stays close to the expectation. The defaults, 8 nets of 16
-            inputs, cost as much as one net of 128 inputs.)
+            value of 8 stays close to the expectation.)
         std, a, value: parameters of "normal" (std), "uniform" (bound a) and "constant".
-        nonlinearity: the gain of the Xavier and He schemes; default PyTorch's
-            conventions: ``xavier_*_(w)`` with gain 1 (as in Glorot &
-            Bengio) and ``kaiming_*_(w, nonlinearity=activation)``.
+        nonlinearity: the gain of the Xavier and He schemes; default the course's
+            one rule (:func:`resolve_scheme`): Xavier with gain 1 (as in Glorot &
+            Bengio), He with the gain of ``activation``.
         samples: values kept per layer for histograms, >= 1.
 
     Returns:
@@ -451,7 +488,7 @@ def signal_through_depth(
     """
     depth = check_int("depth", depth, minimum=1, maximum=500)
     activation = check_choice("activation", activation, DEPTH_ACTIVATIONS)
-    scheme = check_choice("scheme", scheme, SCHEMES)
+    scheme, nonlinearity = resolve_scheme(check_choice("scheme", scheme, SCHEME_NAMES), activation, nonlinearity)
     width = check_int("width", width, minimum=2)
     n = check_int("n", n, minimum=2)
     seed = check_int("seed", seed, minimum=0)
@@ -460,9 +497,15 @@ def signal_through_depth(
     a = check_float("a", a, 0.0, finite=True)
     value = check_float("value", value, finite=True)
     samples = check_int("samples", samples, minimum=1)
-    nonlinearity, gain = _depth_args(scheme, activation, nonlinearity)
+    g = 1.0 if nonlinearity is None else gain(nonlinearity, 0.01)
 
-    weights = _depth_weights(nets, depth, width, seed, scheme, gain, nonlinearity, std, a, value)
+    # network i's weights: those of ck.models.mlp(..., init=scheme, seed=seed + i), layer after layer
+    weights = torch.empty(nets, depth, width, width)
+    for i in range(nets):
+        gen = torch.Generator().manual_seed(seed + i)
+        for layer in range(depth):
+            init_weight_(weights[i, layer], scheme, g=g, std=std, a=a, value=value, generator=gen)
+    weights = weights.to(torch.float64)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, width, generator=gen, dtype=torch.float64).expand(nets, n, width)
     g = torch.randn(n, width, generator=gen, dtype=torch.float64).expand(nets, n, width)

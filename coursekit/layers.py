@@ -13,12 +13,14 @@ batch norm computes over a stream of minibatches (notebook 07's widget, drawn by
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from ._checks import check_float, check_int, check_tensor
 
-__all__ = ["Dropout", "BatchNorm1d", "dropout_mask", "bn_statistics_trace", "batchnorm_backward"]
+__all__ = ["Dropout", "BatchNorm1d", "dropout_mask", "mc_dropout_predict", "bn_statistics_trace",
+           "batchnorm_backward"]
 
 
 def dropout_mask(shape: tuple[int, ...] | torch.Size, p: float, generator: torch.Generator | None = None,
@@ -304,9 +306,10 @@ def bn_statistics_trace(
 
     Each step draws ``batch_size`` values (from ``population`` with replacement,
     or from N(true_mean, true_std^2)) and records the batch mean and (unbiased)
-    variance, and the running mean and variance after the update a training-mode
-    ``BatchNorm1d(1, momentum=momentum)`` makes (starting from mean 0, variance 1;
-    the tests check the numbers against the module itself).
+    variance, and the running mean and variance after each batch has gone through a
+    training-mode ``torch.nn.BatchNorm1d(1, momentum=momentum)`` (running mean 0 and
+    variance 1 at the start): the running averages are the module's own buffers. (The
+    scratch :class:`BatchNorm1d` above updates them the same way; the tests feed both.)
 
     Args:
         batch_size: values per minibatch, >= 2.
@@ -323,8 +326,6 @@ def bn_statistics_trace(
 
     Introduced in ``notebooks/07_batch_norm.ipynb``.
     """
-    import numpy as np
-
     batch_size = check_int("batch_size", batch_size, minimum=2)
     momentum = check_float("momentum", momentum, 0.0, 1.0, min_inclusive=False)
     steps = check_int("steps", steps, minimum=1)
@@ -341,16 +342,14 @@ def bn_statistics_trace(
         sd = check_float("true_std", true_std, 0.0, min_inclusive=False)
         var = sd * sd
         draws = mu + sd * torch.randn(steps, batch_size, generator=gen)
-    # The update BatchNorm1d makes in training mode (tests check it against the module), in
-    # NumPy: 200 module calls would cost more than the whole figure.
+    bn = nn.BatchNorm1d(1, momentum=momentum)  # a fresh layer in training mode
+    rm, rv = np.empty(steps), np.empty(steps)
+    with torch.no_grad():
+        for t in range(steps):
+            bn(draws[t].reshape(-1, 1))  # one minibatch of batch_size values of the one feature
+            rm[t], rv[t] = bn.running_mean.item(), bn.running_var.item()
     batch_mean = draws.mean(1).double().numpy()
     batch_var = draws.var(1, unbiased=True).double().numpy()
-    rm, rv = np.empty(steps), np.empty(steps)
-    m_run, v_run = 0.0, 1.0
-    for t in range(steps):
-        m_run = (1.0 - momentum) * m_run + momentum * batch_mean[t]
-        v_run = (1.0 - momentum) * v_run + momentum * batch_var[t]
-        rm[t], rv[t] = m_run, v_run
     return {
         "step": np.arange(1, steps + 1),
         "batch_mean": batch_mean,

@@ -15,9 +15,13 @@ import torch
 from torch import nn
 
 from ._checks import check_bool, check_choice, check_float, check_int
-from .init import NONLINEARITIES, initialize, resolve_scheme
+from .init import initialize, resolve_scheme
 
-__all__ = ["mlp", "activation", "ACTIVATIONS"]
+__all__ = ["mlp", "activation", "ACTIVATIONS", "MAX_LAYER_WEIGHTS"]
+
+#: The most weights one Linear layer of :func:`mlp` may have: 100 million, 400 MB in float32 (a course network
+#: has well under a million; a size typed with one zero too many should fail here, not deep in nn.Linear).
+MAX_LAYER_WEIGHTS = 100_000_000
 
 ACTIVATIONS = {
     "sigmoid": nn.Sigmoid,
@@ -65,7 +69,8 @@ def mlp(
     harmless for ReLU and Dropout but wrong for BatchNorm: see notebook 07).
 
     Args:
-        sizes: layer widths, input first, output last; at least two entries, all >= 1.
+        sizes: layer widths, input first, output last; at least two entries, all >= 1,
+            and no layer with more than :data:`MAX_LAYER_WEIGHTS` weights.
         activation: hidden activation by name (see :data:`ACTIVATIONS`).
         dropout: probability of *dropping* a hidden unit, in [0, 1).
         batchnorm: add ``nn.BatchNorm1d`` to every hidden layer.
@@ -76,13 +81,13 @@ def mlp(
             without disturbing the global random state, so two calls with the
             same seed give identical networks.
         init: re-initialize the weights with a scheme of
-            :data:`coursekit.init.SCHEME_NAMES` (biases start at zero). Xavier uses
-            gain 1 and He the gain of ``activation`` (see
-            :func:`coursekit.init.resolve_scheme`) unless ``nonlinearity`` names
-            another; "he" always uses ReLU's gain, and "normal" is N(0, 1) as in
-            the original labs. Default (None or
-            "pytorch_default"): PyTorch's own ``nn.Linear`` initialization.
-        nonlinearity: the gain for ``init`` (see :func:`coursekit.init.initialize`).
+            :data:`coursekit.init.SCHEME_NAMES` (biases start at zero). The gain
+            follows the course's one rule (:mod:`coursekit.init`): Xavier gain 1,
+            He the gain of ``activation``, unless ``nonlinearity`` names another;
+            "he" always uses ReLU's gain, and "normal" is N(0, 1) as in the
+            original labs. Default (None or "pytorch_default"): PyTorch's own
+            ``nn.Linear`` initialization.
+        nonlinearity: the gain for a Xavier or He ``init`` (see :func:`coursekit.init.initialize`).
         weight_scale: multiply every Linear weight by this after initializing, > 0.
         head: with False there is no separate output layer: every Linear,
             the last one too, is a hidden layer ``fc{i}`` followed by its
@@ -98,6 +103,11 @@ def mlp(
     sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if n_in * n_out > MAX_LAYER_WEIGHTS:
+            raise ValueError(f"sizes[{i}] x sizes[{i + 1}] = {n_in} x {n_out} = {n_in * n_out:.3g} weights in one "
+                             f"layer ({4 * n_in * n_out / 1e9:.3g} GB in float32); mlp allows at most "
+                             f"{MAX_LAYER_WEIGHTS:_} (400 MB) per layer: is a size mistyped?")
     act_key = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
     batchnorm = check_bool("batchnorm", batchnorm)
@@ -107,11 +117,9 @@ def mlp(
     if seed is not None:
         seed = check_int("seed", seed, minimum=0)
     weight_scale = check_float("weight_scale", weight_scale, 0.0, min_inclusive=False, finite=True)
-    scheme = None
+    scheme = gain = None
     if init is not None:
-        scheme, gain = resolve_scheme(init, act_key)
-        if nonlinearity is not None:
-            gain = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+        scheme, gain = resolve_scheme(init, act_key, nonlinearity)
     elif nonlinearity is not None:
         raise ValueError(f"nonlinearity={nonlinearity!r} is only used with init=...; got init=None")
     hidden = list(zip(sizes[:-1], sizes[1:])) if not head else list(zip(sizes[:-2], sizes[1:-1]))
@@ -138,8 +146,7 @@ def mlp(
             torch.manual_seed(seed)
             model = build()
     if scheme is not None and scheme != "pytorch_default":
-        uses_gain = scheme.startswith(("xavier", "kaiming"))
-        initialize(model, scheme, nonlinearity=gain if uses_gain else None, seed=seed)
+        initialize(model, scheme, nonlinearity=gain, seed=seed)
     if weight_scale != 1.0:
         with torch.no_grad():
             for m in model.modules():

@@ -105,24 +105,16 @@ class Surface:
 
     def grid(self, n: int = 120, xlim: tuple[float, float] | None = None,
              ylim: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(X, Y, Z)`` on an ``n`` x ``n`` grid over the window, for contour plots (cached)."""
+        """``(X, Y, Z)`` on an ``n`` x ``n`` grid over the window, for contour plots."""
         n = check_int("n", n, minimum=2, maximum=2000)
         xlim = tuple(xlim or self.xlim)
         ylim = tuple(ylim or self.ylim)
-        key = (self.name, id(self.fn), n, xlim, ylim)
-        if key not in _GRID_CACHE:
-            xs = torch.linspace(xlim[0], xlim[1], n, dtype=torch.float64)
-            ys = torch.linspace(ylim[0], ylim[1], n, dtype=torch.float64)
-            Y, X = torch.meshgrid(ys, xs, indexing="ij")
-            with torch.no_grad():
-                Z = self.fn(X, Y)
-            if len(_GRID_CACHE) > 64:
-                _GRID_CACHE.clear()
-            _GRID_CACHE[key] = (X.numpy(), Y.numpy(), Z.numpy())
-        return _GRID_CACHE[key]
-
-
-_GRID_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        xs = torch.linspace(xlim[0], xlim[1], n, dtype=torch.float64)
+        ys = torch.linspace(ylim[0], ylim[1], n, dtype=torch.float64)
+        Y, X = torch.meshgrid(ys, xs, indexing="ij")
+        with torch.no_grad():
+            Z = self.fn(X, Y)
+        return X.numpy(), Y.numpy(), Z.numpy()
 
 
 def _ill_conditioned(x, y):
@@ -269,7 +261,7 @@ def trajectory(
 
     Args:
         surface: a :class:`Surface` or its name (see :data:`SURFACES`).
-        optimizer: a name for :func:`coursekit.train.make_optimizer` ("sgd",
+        optimizer: a name for :func:`coursekit.optim.make_optimizer` ("sgd",
             "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
             "adamw", "nadam"; needs ``lr``), or a factory ``params -> Optimizer``
             such as ``lambda ps: torch.optim.Adam(ps, lr=0.1)`` or

@@ -342,6 +342,70 @@ def test_plateau_and_escape_counts_steps_near_ln2_and_the_first_step_below():
     assert plateau_and_escape(np.full(4, ln2)) == (4, None)
 
 
+def test_gradient_flow_says_where_float32_overflowed():
+    with pytest.warns(RuntimeWarning, match=r"overflowed float32 at act21 .*Lower weight_scale or depth"):
+        r = gradient_flow(depth=30, activation="relu", init="normal", weight_scale=10)
+    assert r["overflow"] == "act21" and not np.isfinite(r["loss"])
+    assert np.all(np.isfinite(r["act_std"][:20])) and not np.isfinite(r["act_std"][20])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a network whose numbers stay finite gets no warning
+        assert gradient_flow(depth=6, activation="relu", init="kaiming_normal")["overflow"] is None
+
+
+@pytest.mark.parametrize("x, error, match", [
+    (["a", "b"], TypeError, r"x must hold numbers .*got \['a', 'b'\]"),
+    ([], ValueError, "x is empty"),
+    ([0.0, float("inf")], ValueError, "x must hold finite numbers"),
+    ([[1.0, 2.0], [3.0]], TypeError, "x must hold numbers"),
+])
+def test_activation_curve_names_a_bad_x(x, error, match):
+    with pytest.raises(error, match=match):
+        activation_curve("tanh", x)
+
+
+def test_activation_curve_takes_lists_arrays_and_tensors_alike():
+    want = activation_curve("gelu", np.array([-1.0, 0.5]))["f"]
+    np.testing.assert_array_equal(activation_curve("gelu", [-1.0, 0.5])["f"], want)
+    np.testing.assert_array_equal(activation_curve("gelu", torch.tensor([-1.0, 0.5]))["f"], want)
+
+
+def test_widget_digits_cache_gives_gradient_flows_own_numbers(monkeypatch):
+    from coursekit import flow
+    from coursekit.plots import _widget_cache
+
+    for seed in (0, 3):
+        x, y = _widget_cache.digits_batch(256, seed)
+        fx, fy = flow.digits_batch(256, seed)
+        assert torch.equal(x, fx) and torch.equal(y, fy)
+        for args in ((4, "sigmoid", "pytorch_default", 1.0), (3, "relu", "kaiming_normal", 2.0)):
+            cached = gradient_flow(*args, seed=seed, x=x, y=y)
+            plain = gradient_flow(*args, seed=seed)
+            for key, value in plain.items():
+                if isinstance(value, np.ndarray):
+                    np.testing.assert_array_equal(cached[key], value, err_msg=key)
+                elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+                    for a, b in zip(cached[key], value):
+                        np.testing.assert_array_equal(a, b, err_msg=key)
+                else:
+                    assert cached[key] == value, key
+    x[:] = -1.0  # what a caller does with its copy does not reach the kept batch
+    assert torch.equal(_widget_cache.digits_batch(256, 0)[0], flow.digits_batch(256, 0)[0])
+    reads = []
+    monkeypatch.setattr(flow, "load_digits", lambda: reads.append(1) or pytest.fail("read again"))
+    plot_gradient_flow(2, "tanh", seed=3)
+    plot_activation_profile("relu", 2, seed=0)
+    plt_close_all()
+    assert reads == [], "the widget's redraws should reuse the digits batch it read before"
+
+
+def plt_close_all():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def test_activation_curve_derivatives_match_the_formulas():
     c = activation_curve("sigmoid")
     s = 1 / (1 + np.exp(-c["x"]))

@@ -511,3 +511,13 @@ def test_draw_bn_tracking_returns_two_labelled_panels():
     assert len(fig.axes) == 2
     assert fig.axes[0].get_title().startswith("mean") and fig.axes[1].get_title().startswith("variance")
     plt.close(fig)
+
+
+def test_every_public_function_and_class_of_layers_is_exported():
+    import inspect
+
+    from coursekit import layers
+
+    public = {n for n, v in vars(layers).items()
+              if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v)) and v.__module__ == layers.__name__}
+    assert public == set(layers.__all__), "every public function and class should be in __all__ (and nothing else)"

@@ -24,11 +24,26 @@ def test_mlp_bn_after_activation_and_plain_softmax_regression():
     assert list(dict(soft.named_children())) == ["out"]
 
 
+# Each activation's values, written out here from its formula (not read from the builder's table).
+_Z = torch.tensor([-3.0, -0.5, 0.0, 0.5, 3.0], dtype=torch.float64)
+FORMULAS = {
+    "sigmoid": lambda z: 1 / (1 + torch.exp(-z)),
+    "tanh": lambda z: (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z)),
+    "relu": lambda z: torch.where(z > 0, z, 0 * z),
+    "leaky_relu": lambda z: torch.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: torch.where(z > 0, z, torch.exp(z) - 1),
+    "gelu": lambda z: z * 0.5 * (1 + torch.erf(z / 2 ** 0.5)),
+    "identity": lambda z: z,
+}
+
+
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
-def test_every_activation_name_builds(name):
-    m = mlp([3, 4, 2], activation=name)
-    assert isinstance(m.act1, ACTIVATIONS[name])
-    assert isinstance(activation(name), ACTIVATIONS[name])
+def test_every_activation_name_computes_its_formula_in_the_network(name):
+    assert name in FORMULAS, f"{name!r} needs its formula in this test"
+    torch.testing.assert_close(activation(name)(_Z), FORMULAS[name](_Z), rtol=1e-12, atol=1e-12)
+    m = mlp([5, 5, 2], activation=name, seed=0).double()
+    with torch.no_grad():  # the hidden layer's output is the activation of fc1's
+        torch.testing.assert_close(m.act1(m.fc1(_Z[None])), FORMULAS[name](m.fc1(_Z[None])), rtol=1e-12, atol=1e-12)
 
 
 def test_activation_names_are_forgiving_about_case_and_dashes():
@@ -64,6 +79,7 @@ def test_seed_gives_identical_networks_without_touching_global_rng():
     ({"sizes": [64, 10], "nonlinearity": "relu"}, ValueError, "only used with init"),
     ({"sizes": [64, 10], "weight_scale": 0.0}, ValueError, "weight_scale must be > 0.0"),
     ({"sizes": [64, 10], "weight_scale": float("inf")}, ValueError, "weight_scale must be a finite number"),
+    ({"sizes": [64, 10], "init": "normal", "nonlinearity": "relu"}, ValueError, "has no effect on scheme 'normal'"),
 ])
 def test_mlp_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -83,3 +99,20 @@ def test_mlp_without_head_is_a_stack_of_hidden_layers():
     net = mlp([8, 8, 8], "relu", bias=False, head=False)
     assert [n for n, _ in net.named_children()] == ["fc1", "act1", "fc2", "act2"]
     assert net.fc2.bias is None
+
+
+def test_mlp_refuses_a_layer_too_big_to_allocate_naming_the_sizes_and_the_limit():
+    with pytest.raises(ValueError, match=r"sizes\[0\] x sizes\[1\] = 8 x 1000000000000 .* at most 100_000_000"):
+        mlp([8, 10**12, 3])
+    with pytest.raises(ValueError, match=r"sizes\[1\] x sizes\[2\]"):
+        mlp([8, 20_000, 20_000, 3])
+    assert mlp([8, 10_000, 3]).fc1.weight.shape == (10_000, 8)  # big but sane
+
+
+def test_mlp_he_init_gives_the_gain_initialize_gives_the_same_net():
+    from coursekit.init import initialize
+
+    built = mlp([256, 256, 10], "tanh", init="kaiming_normal", seed=1)
+    applied = initialize(mlp([256, 256, 10], "tanh"), "kaiming_normal", seed=1)
+    assert all(torch.equal(a, b) for a, b in zip(built.parameters(), applied.parameters()))
+    assert built.fc1.weight.std().item() == pytest.approx(5 / 3 / 16, rel=0.03)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..flow import activation_profile, gradient_flow
+from ._widget_cache import digits_batch
 from .style import _log_ticks, _pin_labels, color, panels
 
 # --------------------------------------------------------------------------- per-layer diagnostics
@@ -237,7 +238,10 @@ def plot_gradient_flow(
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
 
-    r = result if result is not None else gradient_flow(depth, activation, init, weight_scale, seed=seed)
+    if result is None:
+        x, y = digits_batch(256, seed)  # gradient_flow's own batch, read once (widget speed-up)
+        result = gradient_flow(depth, activation, init, weight_scale, seed=seed, x=x, y=y)
+    r = result
     fig, (ax_g, ax_h) = panels(2, (9, 3.2), fig=fig)
     plot_grad_norms({r["activation"]: dict(zip(r["weights"], r["weight_grad_norm"]))}, ax=ax_g,
                     title="weight-gradient norm per layer", legend=False)  # the suptitle names the run
@@ -270,7 +274,8 @@ def plot_activation_profile(
     Introduced in ``notebooks/02_relu.ipynb``.
     """
 
-    r = activation_profile(activation, depth, init, weight_scale, seed=seed)
+    x, y = digits_batch(256, seed)  # gradient_flow's own batch, read once (widget speed-up)
+    r = activation_profile(activation, depth, init, weight_scale, seed=seed, x=x, y=y)
     fig, (ax_f, ax_d) = panels(2, (9, 3.2), fig=fig)
     c = color(r["activation"])
     # the x label says which curve is which: a legend box costs more to render than one line of text
