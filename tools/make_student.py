@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import hashlib
 import json
 import os
@@ -74,8 +75,14 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-# Anything that looks like a marker, written loosely: caught so it cannot slip through.
-_MARKERISH = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\b", re.IGNORECASE)
+# A line that looks like a marker, written loosely (``## begin solution``, ``### BEGIN SOLUTIONS``,
+# ``### BEGIN_SOLUTION``, ``# END-SOLUTON``, ``### SOLUTION BEGIN``): a comment whose first two words are
+# a begin/end word and a word close to "solution" (either order, or run together). nbgrader itself takes any
+# line *containing* "BEGIN SOLUTION" / "END SOLUTION" for a marker, so such a line that is not exactly one
+# is caught too. Used by both tools (make_nbgrader.py imports it), so a typo can never leak a solution.
+_COMMENT = re.compile(r"^\s*#+(?P<text>.*)$")
+_WORD = re.compile(r"[A-Za-z]+")
+_VERBS = ("begin", "end", "start", "stop")
 _DEF = re.compile(r"^(\s*)def\s+([A-Za-z_]\w*)\s*\(")
 BANNER_ID = "student-edition-note"
 FALLBACK_INSTRUCTIONS = "write your solution here (see the exercise above), then run the check below it."
@@ -83,6 +90,55 @@ FALLBACK_INSTRUCTIONS = "write your solution here (see the exercise above), then
 
 class MarkerError(ValueError):
     """A notebook's solution markers are malformed; the message names the notebook and the cell."""
+
+
+def _solution_like(word: str) -> bool:
+    word = word.lower()
+    return word in ("sol", "soln", "solns") or (len(word) >= 5 and difflib.SequenceMatcher(
+        None, word, "solution").ratio() >= 0.8)
+
+
+def _verb_like(word: str) -> bool:
+    word = word.lower()
+    return word in _VERBS or word in ("begins", "beginning", "ends", "edn", "bgin", "begn", "beign", "start")
+
+
+def _split_run_together(word: str) -> bool:
+    """``BEGINSOLUTION``, ``endsolutions``: a begin/end word run together with a solution word."""
+    low = word.lower()
+    return any(low.startswith(v) and _solution_like(low[len(v):]) for v in _VERBS)
+
+
+def marker_kind(line: str) -> str | None:
+    """``"begin"`` or ``"end"`` for a line that is exactly a solution marker (spaces around it aside), else None."""
+    stripped = line.strip()
+    return "begin" if stripped == BEGIN else "end" if stripped == END else None
+
+
+def near_marker(line: str, code: bool = True) -> bool:
+    """True if ``line`` looks like a solution marker but is not exactly one: both tools refuse such a line.
+
+    A comment whose first two words are a begin/end word and a word close to "solution" (in either
+    order, or run together as one word), and, in code (``code=True``), any line that nbgrader itself
+    would take for a marker (it contains ``BEGIN SOLUTION`` or ``END SOLUTION``). Prose and code that
+    merely mention a solution (``# begin with the solution above``, ``begin_solution = 3``) are not.
+    """
+    if marker_kind(line) is not None:
+        return False
+    if code and ("BEGIN SOLUTION" in line or "END SOLUTION" in line):
+        return True
+    comment = _COMMENT.match(line)
+    if comment is None:
+        return False
+    words = _WORD.findall(comment.group("text"))[:2]
+    if not words:
+        return False
+    if _split_run_together(words[0]):
+        return True
+    if len(words) < 2:
+        return False
+    first, second = words
+    return (_verb_like(first) and _solution_like(second)) or (_solution_like(first) and _verb_like(second))
 
 
 @dataclass
@@ -165,9 +221,10 @@ def _stub_code_cell(source: str, where: str) -> tuple[str, list[str], bool]:
     open_at: int | None = None
     for i, line in enumerate(lines):
         stripped = line.strip()
-        is_begin, is_end = stripped == BEGIN, stripped == END
+        kind = marker_kind(line)
+        is_begin, is_end = kind == "begin", kind == "end"
         if not (is_begin or is_end):
-            if _MARKERISH.match(line):
+            if near_marker(line):
                 raise MarkerError(
                     f"{where}: line {i + 1} looks like a solution marker but is not written exactly "
                     f"{BEGIN!r} or {END!r}: {stripped!r}"
@@ -240,13 +297,14 @@ def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
         where = _where(source_label, i, cell)
         if cell.cell_type != "code":
             for n, line in enumerate(cell.source.splitlines()):
-                if line.strip() in (BEGIN, END) or _MARKERISH.match(line):
+                if marker_kind(line) is not None or near_marker(line, code=False):
                     raise MarkerError(
                         f"{where}: a solution marker on line {n + 1} ({line.strip()!r}); markers belong in "
                         "code cells only (to mention one in the text, write it inline in backticks)"
                     )
             continue
-        if not any(_MARKERISH.match(line) for line in cell.source.splitlines()):
+        lines = cell.source.splitlines()
+        if not any(marker_kind(line) is not None or near_marker(line) for line in lines):
             continue
         stubbed, names, top_level = _stub_code_cell(cell.source, where)
         found.append(ExerciseCell(i, names, stubbed, top_level, where))
