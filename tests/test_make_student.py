@@ -490,3 +490,18 @@ def test_no_student_edition_holds_a_line_of_a_solution_or_a_checks_instructor_ou
                         continue
                     assert line not in solution, f"{src.name}, cell {i + 1} ({kind}): solution line of {solution[line]}: {line!r}"
                     assert line not in printed, f"{src.name}, cell {i + 1} ({kind}): instructor's check output: {line!r}"
+
+
+def test_the_note_at_the_top_is_true_on_every_route(tmp_path):
+    """Self-study clone, class hub (nbgitpuller: student/ only, the solutions when the teacher adds them), Binder."""
+    student, _ = student_of(tmp_path, instructor_notebook())
+    note = student.cells[0].source
+    stuck = next(p for p in note.split(">\n") if p.startswith("> **Stuck?**"))
+    assert "[`notebooks/02_relu.ipynb`](../notebooks/02_relu.ipynb)" in stuck
+    assert "In a clone of the course and on Binder it is there now" in stuck
+    assert "on a class hub it arrives when your teacher hands out the solutions" in stuck
+    work = next(p for p in note.split(">\n") if p.startswith("> **Your work:**"))
+    # `make student` is offered only where there is a Makefile: in a clone
+    assert work.count("`make student`") == 1 and "in a clone, `make student`" in work
+    assert "on a hub, opening your teacher's link again" in work and "on Binder nothing is kept" in work
+    assert len(note.splitlines()) <= 5

@@ -36,8 +36,10 @@ same notebook with these changes, and only these:
   what the text talks about, and keeping them lets a learner read a notebook
   (and see where it is going) before running it. They reveal nothing the text
   does not already say;
-- a short note at the top says how to work through the exercises and where to
-  peek when stuck: the instructor notebook in ``notebooks/`` holds every solution;
+- a short note at the top says how to work through the exercises, where to peek
+  when stuck (the instructor notebook in ``notebooks/``: there in a clone and on
+  Binder, on a class hub once the teacher hands out the solutions) and how the
+  learner's edits are kept on each route (``make student``, the hub's link, Binder);
 - the notebook's metadata records that it is a student edition and a hash of its
   cells' sources, which is how a later run recognises a copy the learner has
   edited: such a copy is kept (and reported) unless ``--force`` is given.
@@ -268,9 +270,12 @@ def _banner(shown: str, link: str, names: list[str]) -> str:
         "is `raise NotImplementedError(...)`: replace that line with your code, run the cell, then run the "
         "check cell below it. The check prints ✓ when your function gives the right answers, and otherwise "
         "what it expected, what came back, and a hint.\n>\n"
-        f"> **Stuck?** Every solution is in the instructor notebook [`{shown}`]({link}), in the same "
-        "cell, between `### BEGIN SOLUTION` and `### END SOLUTION`. Running `make student` again keeps this "
-        "file once you have edited it."
+        f"> **Stuck?** Each solution is in the same cell of the instructor notebook [`{shown}`]({link}). "
+        "In a clone of the course and on Binder it is there now; on a class hub it arrives when your teacher "
+        "hands out the solutions.\n>\n"
+        "> **Your work:** in a clone, `make student` refreshes this folder and keeps a notebook you have edited; "
+        "on a hub, opening your teacher's link again does the same; on Binder nothing is kept when the session "
+        "ends (*File → Download* first)."
     )
 
 
