@@ -22,15 +22,18 @@ What a grade cell makes sure of, whatever the learner's code does:
 - ``sys.exit()``, ``exit()`` or ``quit()`` inside the function are reported as an
   error of that exercise (in a notebook kernel ``exit()`` would otherwise end the
   kernel after the cell and lose every later grade);
-- warnings and anything else written to stderr while the checks run go to stdout:
-  nbgrader gives zero to a grade cell with any stderr output, and a harmless
-  warning must not cost a correct answer its points.
+- warnings and anything else written to stderr while the checks run go to stdout,
+  from Python (``sys.stderr``) and from native code (file descriptor 2: OpenMP,
+  PyTorch's C++ warnings): nbgrader gives zero to a grade cell with any stderr
+  output, and a harmless warning must not cost a correct answer its points.
 
 Hidden cases (what a teacher adds so that an answer fitted to the public cases does
 not pass): :func:`hidden_cases`, written by the teacher between nbgrader's
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` in the grade cell of the
 source notebook (``tools/make_nbgrader.py --hidden-seed N`` writes it into every
-grade cell). nbgrader removes that region from the learner's copy and puts it back
+grade cell whose exercise the seed draws hidden cases for, and names the others).
+A teacher's own cases are checked against the exercise's signature when they are
+added, so a malformed one fails there, not as the learner's error. nbgrader removes that region from the learner's copy and puts it back
 when it autogrades, so the learner never sees the seed or the cases.
 
 Introduced for teachers in README.md, *Teaching*; not used in the course notebooks.

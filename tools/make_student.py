@@ -55,8 +55,10 @@ Which cells are exercise cells is decided by :func:`find_exercise_cells`, which
 Bad markers stop the tool before it writes anything, with an error that names the
 notebook and the cell: a BEGIN without END, an END without BEGIN, a BEGIN inside
 a block, a marker in a Markdown cell, or a line that looks like a marker but is
-not written exactly ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (so that a typo
-can never leak a solution into a student edition).
+not written exactly ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (``### BEGIN
+SOLUTIONS``, ``SOLUTON``, ``BEGIN_SOLUTION``, ``BEGIN-SOLUTION``...: see
+:func:`near_marker`, which ``make_nbgrader.py`` uses too), so that a typo can never
+leak a solution into a student edition.
 """
 from __future__ import annotations
 
