@@ -123,7 +123,8 @@ def hidden_cases(name: str, *, seed: int | None = None, cases: Iterable[Any] = (
     ex = EXERCISES.get(name)
     if ex is None:
         raise ValueError(f"hidden_cases: there is no exercise called {name!r}")
-    made: list[Case] = list(seeded_cases(name, seed)[0]) if seed is not None else []
+    with _stderr_to_stdout():  # it runs in the grade cell: stderr there would cost the learner the points
+        made: list[Case] = list(seeded_cases(name, seed)[0]) if seed is not None else []
     for item in cases:
         label = f"hidden case {len(made) + 1}"
         if isinstance(item, Case):
@@ -335,7 +336,7 @@ def _stderr_to_stdout() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _fd2_to_stdout() -> Iterator[None]:
+def _fd2_to_stdout(emit: bool = True) -> Iterator[None]:
     try:
         saved = os.dup(2)
     except OSError:  # no fd 2 at all (a detached process): nothing native can write there either
@@ -353,14 +354,14 @@ def _fd2_to_stdout() -> Iterator[None]:
             os.close(saved)
             sink.seek(0)
             caught = sink.read().decode("utf-8", errors="replace")
-            if caught:
+            if caught and emit:
                 sys.stdout.write(caught if caught.endswith("\n") else caught + "\n")
 
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
-            contextlib.redirect_stderr(sink):
+            contextlib.redirect_stderr(sink), _fd2_to_stdout(emit=False):
         yield
 
 

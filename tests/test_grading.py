@@ -151,6 +151,25 @@ def test_what_native_code_writes_to_file_descriptor_2_goes_to_stdout(capfd):
     assert "OMP: Info #276: a native notice on fd 2" in out and out.rstrip().endswith("✓ relu_grad: 4/4 cases match")
 
 
+def test_hidden_cases_in_a_grade_cell_write_nothing_to_stderr(capfd, monkeypatch):
+    import dataclasses
+
+    ex = EXERCISES["xavier_uniform_bound"]
+
+    def noisy_reference(*args):
+        os.write(2, b"a native notice from the reference\n")
+        print("a Python warning", file=sys.stderr)
+        return ex.reference(*args)
+
+    monkeypatch.setitem(EXERCISES, ex.name, dataclasses.replace(ex, reference=noisy_reference))
+    try:
+        assert grading.hidden_cases(ex.name, seed=HIDDEN_SEED) > 0
+        assert grading.grade(ex.name, ex.reference) is None
+    finally:
+        grading._HIDDEN.clear()
+    assert capfd.readouterr().err == ""
+
+
 def test_a_teachers_hidden_case_is_checked_against_the_signature_when_added():
     import torch
 
