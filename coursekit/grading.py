@@ -33,7 +33,8 @@ not pass): :func:`hidden_cases`, written by the teacher between nbgrader's
 source notebook (``tools/make_nbgrader.py --hidden-seed N`` writes it into every
 grade cell whose exercise the seed draws hidden cases for, and names the others).
 A teacher's own cases are checked against the exercise's signature when they are
-added, so a malformed one fails there, not as the learner's error. nbgrader removes that region from the learner's copy and puts it back
+added, so a malformed one fails there, not as the learner's error. nbgrader removes that region
+from the learner's copy and puts it back
 when it autogrades, so the learner never sees the seed or the cases.
 
 Introduced for teachers in README.md, *Teaching*; not used in the course notebooks.

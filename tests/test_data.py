@@ -330,7 +330,7 @@ def test_ctrl_c_during_a_download_leaves_no_file_and_propagates(tmp_path, fake_s
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
-# ------------------------------------------------------------------ files that do not fit together, a file as root, devices
+# ------------------------------------------------------ files that do not fit together, a file as root, devices
 
 def _serve(monkeypatch, arrays):
     """Point the MNIST source at these arrays (as gzipped IDX files) and serve them from a fake _fetch."""

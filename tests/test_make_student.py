@@ -435,7 +435,8 @@ def _reference_lines(name: str) -> set[str]:
     import textwrap
 
     try:
-        parts = _def_parts(textwrap.dedent(inspect.getsource(EXERCISES[name].reference)), {EXERCISES[name].reference.__name__})
+        reference = EXERCISES[name].reference
+        parts = _def_parts(textwrap.dedent(inspect.getsource(reference)), {reference.__name__})
     except (OSError, TypeError):
         return set()
     return next(iter(parts.values()), (set(),))[0]
@@ -488,8 +489,9 @@ def test_no_student_edition_holds_a_line_of_a_solution_or_a_checks_instructor_ou
                     line = line.strip()
                     if _trivial(line) or line in stubs or line in shown:
                         continue
-                    assert line not in solution, f"{src.name}, cell {i + 1} ({kind}): solution line of {solution[line]}: {line!r}"
-                    assert line not in printed, f"{src.name}, cell {i + 1} ({kind}): instructor's check output: {line!r}"
+                    where = f"{src.name}, cell {i + 1} ({kind})"
+                    assert line not in solution, f"{where}: solution line of {solution[line]}: {line!r}"
+                    assert line not in printed, f"{where}: instructor's check output: {line!r}"
 
 
 def test_the_note_at_the_top_is_true_on_every_route(tmp_path):
