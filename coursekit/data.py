@@ -110,10 +110,48 @@ class Dataset:
         )
 
     def to(self, device: str | torch.device) -> "Dataset":
-        """Return a copy with every tensor moved to ``device``."""
+        """Return a copy with every tensor moved to ``device`` ("cpu", "cuda", "cuda:1", "mps" or a torch.device)."""
+        device = _check_device("device", device)
         t = {k: getattr(self, k).to(device) for k in
              ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
         return Dataset(self.name, image_shape=self.image_shape, class_names=self.class_names, **t)
+
+
+def _available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
+
+
+def _check_device(name: str, device) -> torch.device:
+    """``device`` as a torch.device this PyTorch can use, or a clear error naming the argument."""
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be a device name such as 'cpu' or 'cuda', or a torch.device; "
+                        f"got {type(device).__name__} {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda' or 'cuda:0'; got {device!r}. "
+                         f"Available here: {', '.join(_available_devices())}") from None
+    available = _available_devices()
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "is a CPU-only build" if torch.version.cuda is None else "finds no usable NVIDIA GPU"
+            raise ValueError(f"{name}={device!r}, but this PyTorch ({torch.__version__}) {build}: available "
+                             f"here: {', '.join(available)}. Use {name}='cpu' (the course trains on the CPU "
+                             "everywhere), or on a machine with an NVIDIA GPU install PyTorch's CUDA build with "
+                             "`make lab TORCH=cuda`")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={device!r}, but there are {torch.cuda.device_count()} GPU(s): available here: "
+                             f"{', '.join(available)}")
+    elif dev.type == "mps" and "mps" not in available:
+        raise ValueError(f"{name}={device!r}, but Apple's MPS is not available here: available here: "
+                         f"{', '.join(available)}")
+    return dev
 
 
 def _stratified_indices(y: np.ndarray, n: int, seed: int) -> torch.Tensor:
@@ -377,13 +415,17 @@ def _load_idx_dataset(
     root_path = Path(root).expanduser() if root is not None else default_cache_dir()
     download = check_bool("download", download)
     seed = check_int("seed", seed, minimum=0)
+    if root_path.exists() and not root_path.is_dir():
+        raise ValueError(f"root must be a folder; got {str(root)!r}, which is a file. Pass the folder that holds "
+                         f"(or will hold) the {name}/ folder of the four IDX files, or leave root out for "
+                         "the cache folder ($COURSEKIT_DATA or ~/.cache/coursekit)")
     paths = _ensure_files(name, root_path, download)
-    x_all = read_idx(paths["train-images-idx3-ubyte.gz"])
-    y_all = read_idx(paths["train-labels-idx1-ubyte.gz"])
-    x_test = read_idx(paths["t10k-images-idx3-ubyte.gz"])
-    y_test = read_idx(paths["t10k-labels-idx1-ubyte.gz"])
-    if x_all.ndim != 3 or y_all.ndim != 1 or len(x_all) != len(y_all) or len(x_test) != len(y_test):
-        raise ValueError(f"{name}: image and label files do not match ({x_all.shape}, {y_all.shape})")
+    arrays = {fname: read_idx(path) for fname, path in paths.items()}
+    _check_idx_files(name, root_path / name, arrays, len(class_names))
+    x_all = arrays["train-images-idx3-ubyte.gz"]
+    y_all = arrays["train-labels-idx1-ubyte.gz"]
+    x_test = arrays["t10k-images-idx3-ubyte.gz"]
+    y_test = arrays["t10k-labels-idx1-ubyte.gz"]
     val_size = check_int("val_size", val_size, minimum=1, maximum=len(y_all) - 1)
     h, w = x_all.shape[1:]
     perm = np.random.default_rng(seed).permutation(len(y_all))
@@ -395,6 +437,34 @@ def _load_idx_dataset(
         flat(x_test), y_test.astype(np.int64),
     )
     return Dataset(name, *parts, image_shape=(int(h), int(w)), class_names=tuple(class_names))
+
+
+def _check_idx_files(name: str, folder: Path, arrays: dict[str, np.ndarray], n_classes: int) -> None:
+    """The four files agree with each other and with the data set's classes; else a ValueError naming them."""
+    train_x, train_y = arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]
+    test_x, test_y = arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]
+    problems = []
+    for fname, a in (("train-images-idx3-ubyte.gz", train_x), ("t10k-images-idx3-ubyte.gz", test_x)):
+        if a.ndim != 3 or a.dtype != np.uint8:
+            problems.append(f"{fname} holds {a.dtype} of shape {a.shape}, not images (unsigned bytes of shape "
+                            "(n, height, width))")
+    for fname, a in (("train-labels-idx1-ubyte.gz", train_y), ("t10k-labels-idx1-ubyte.gz", test_y)):
+        if a.ndim != 1 or a.dtype.kind not in "ui":
+            problems.append(f"{fname} holds {a.dtype} of shape {a.shape}, not labels (integers of shape (n,))")
+        elif a.size and (int(a.min()) < 0 or int(a.max()) >= n_classes):
+            problems.append(f"{fname} has labels from {int(a.min())} to {int(a.max())}; {name} has {n_classes} "
+                            f"classes, labels 0 to {n_classes - 1}")
+    if not problems:
+        for images, labels, x, y in (("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", train_x, train_y),
+                                     ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", test_x, test_y)):
+            if len(x) != len(y):
+                problems.append(f"{images} holds {len(x)} images but {labels} {len(y)} labels")
+        if train_x.shape[1:] != test_x.shape[1:]:
+            problems.append(f"train-images-idx3-ubyte.gz holds {train_x.shape[1]}x{train_x.shape[2]} images but "
+                            f"t10k-images-idx3-ubyte.gz {test_x.shape[1]}x{test_x.shape[2]}")
+    if problems:
+        raise ValueError(f"{name}: the files in {folder} do not fit together: " + "; ".join(problems)
+                         + ". Replace them with the four files of one copy of " + name)
 
 
 def load_mnist(

@@ -328,3 +328,65 @@ def test_ctrl_c_during_a_download_leaves_no_file_and_propagates(tmp_path, fake_s
     with pytest.raises(KeyboardInterrupt):
         D.load_mnist(root=tmp_path)
     assert list((tmp_path / "mnist").iterdir()) == []
+
+
+# ------------------------------------------------------ files that do not fit together, a file as root, devices
+
+def _serve(monkeypatch, arrays):
+    """Point the MNIST source at these arrays (as gzipped IDX files) and serve them from a fake _fetch."""
+    payloads = {name: gzip.compress(idx_bytes(a), mtime=0) for name, a in arrays.items()}
+    md5 = {name: hashlib.md5(p).hexdigest() for name, p in payloads.items()}
+    monkeypatch.setitem(D.SOURCES, "mnist", {"mirrors": ("https://mirror.invalid/",), "md5": md5})
+    monkeypatch.setattr(D, "_fetch", lambda url, timeout=60.0: payloads[url.rsplit("/", 1)[1]])
+
+
+def test_train_and_test_images_of_different_sizes_are_refused_naming_both_files(tmp_path, monkeypatch):
+    _, arrays = fake_mnist_files()
+    arrays["train-images-idx3-ubyte.gz"] = np.zeros((12, 4, 4), dtype=np.uint8)
+    arrays["t10k-images-idx3-ubyte.gz"] = np.zeros((5, 3, 3), dtype=np.uint8)
+    _serve(monkeypatch, arrays)
+    with pytest.raises(ValueError, match=r"the files in .*mnist do not fit together: train-images-idx3-ubyte.gz "
+                                         r"holds 4x4 images but t10k-images-idx3-ubyte.gz 3x3"):
+        D.load_mnist(root=tmp_path, val_size=2)
+
+
+def test_labels_outside_the_data_sets_classes_are_refused_naming_the_file(tmp_path, monkeypatch):
+    _, arrays = fake_mnist_files()
+    arrays["train-labels-idx1-ubyte.gz"] = (np.arange(12) * 23 % 256).astype(np.uint8)  # up to 253
+    _serve(monkeypatch, arrays)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.gz has labels from 0 to 253; mnist has 10 "
+                                         r"classes, labels 0 to 9"):
+        D.load_mnist(root=tmp_path, val_size=2)
+
+
+def test_images_and_labels_of_different_counts_are_refused_naming_the_files(tmp_path, monkeypatch):
+    _, arrays = fake_mnist_files()
+    arrays["t10k-labels-idx1-ubyte.gz"] = np.zeros(4, dtype=np.uint8)
+    _serve(monkeypatch, arrays)
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.gz holds 5 images but t10k-labels-idx1-ubyte.gz "
+                                         r"4 labels"):
+        D.load_mnist(root=tmp_path, val_size=2)
+
+
+def test_a_file_as_root_is_named_as_a_file_not_a_folder(tmp_path, fake_source):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not a folder")
+    for download in (True, False):
+        with pytest.raises(ValueError, match=r"root must be a folder; got '.*notes.txt', which is a file") as err:
+            D.load_mnist(root=afile, download=download)
+        assert "notes.txt/mnist" not in str(err.value)
+
+
+def test_dataset_to_a_device_this_torch_lacks_names_the_argument_and_what_is_available(digits, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", None)
+    with pytest.raises(ValueError) as err:
+        digits.to("cuda")
+    message = str(err.value)
+    assert message.startswith("device='cuda', but this PyTorch (") and "is a CPU-only build" in message
+    assert "available here: cpu" in message and "`make lab TORCH=cuda`" in message
+    with pytest.raises(ValueError, match=r"device must be a device name such as 'cpu', 'cuda' or 'cuda:0'; got 'gpu'"):
+        digits.to("gpu")
+    with pytest.raises(TypeError, match=r"device must be a device name .* got int 3"):
+        digits.to(3)
+    assert torch.equal(digits.to("cpu").x_train, digits.x_train)

@@ -138,6 +138,124 @@ def test_every_exercise_passes_its_hidden_variants_with_the_reference():
         grading._HIDDEN.clear()
 
 
+def test_what_native_code_writes_to_file_descriptor_2_goes_to_stdout(capfd):
+    def native(z):
+        os.write(2, b"OMP: Info #276: a native notice on fd 2\n")  # as OpenMP or PyTorch's C++ code write
+        return (z > 0).to(z.dtype)
+
+    os.write(2, b"before\n")
+    assert grading.grade("relu_grad", native) is None
+    os.write(2, b"after\n")
+    out, err = capfd.readouterr()
+    assert err == "before\nafter\n"  # fd 2 is back after the checks, and nothing of theirs reached it
+    assert "OMP: Info #276: a native notice on fd 2" in out and out.rstrip().endswith("✓ relu_grad: 4/4 cases match")
+
+
+def test_hidden_cases_in_a_grade_cell_write_nothing_to_stderr(capfd, monkeypatch):
+    import dataclasses
+
+    ex = EXERCISES["xavier_uniform_bound"]
+
+    def noisy_reference(*args):
+        os.write(2, b"a native notice from the reference\n")
+        print("a Python warning", file=sys.stderr)
+        return ex.reference(*args)
+
+    monkeypatch.setitem(EXERCISES, ex.name, dataclasses.replace(ex, reference=noisy_reference))
+    try:
+        assert grading.hidden_cases(ex.name, seed=HIDDEN_SEED) > 0
+        assert grading.grade(ex.name, ex.reference) is None
+    finally:
+        grading._HIDDEN.clear()
+    assert capfd.readouterr().err == ""
+
+
+def test_a_teachers_hidden_case_is_checked_against_the_signature_when_added():
+    import torch
+
+    try:
+        with pytest.raises(ValueError) as err:
+            grading.hidden_cases("sigmoid_derivative", cases=[{"z": torch.zeros(3), "extra": 1.0}])
+        assert str(err.value) == ("hidden_cases('sigmoid_derivative'): hidden case 1 has the argument 'extra', "
+                                  "which sigmoid_derivative(z) does not take; its arguments are z")
+        with pytest.raises(ValueError, match=r"hidden case 2: large z lacks the argument 'z' of sigmoid_derivative"):
+            grading.hidden_cases("sigmoid_derivative", cases=[{"z": torch.ones(2)}, ("large z", {})])
+        assert "sigmoid_derivative" not in grading._HIDDEN  # nothing half-added
+        # by name, in any order, defaults filled in: the reference and a correct answer pass it
+        args = {"grad": torch.ones(3), "theta": torch.zeros(3), "m": torch.zeros(3), "v": torch.zeros(3), "t": 2}
+        assert grading.hidden_cases("adam_step", cases=[args]) == 1
+        case = grading._HIDDEN["adam_step"][0].make()
+        assert list(case) == ["theta", "m", "v", "grad", "t", "lr", "beta1", "beta2", "eps"] and case["lr"] == 1e-3
+        assert grading.grade_result("adam_step", EXERCISES["adam_step"].reference).passed
+    finally:
+        grading._HIDDEN.clear()
+
+
+def test_exercises_with_scalar_arguments_get_hidden_cases_from_their_own_values():
+    try:
+        for name in ("xavier_uniform_bound", "he_normal_std", "predict_running_mean", "predict_signal_change",
+                     "pick_best_rate", "backprop_factor"):
+            ex = EXERCISES[name]
+            n = grading.hidden_cases(name, seed=HIDDEN_SEED)
+            assert n >= 2, name
+            public = [case.make() for case in ex.cases]
+            for case in grading._HIDDEN[name]:
+                args = case.make()
+                assert args not in public, (name, args)  # a new combination, not a public case again
+                for key, value in args.items():  # every value comes from the exercise's own cases
+                    if isinstance(value, dict):
+                        assert any(sorted(map(repr, value.values())) == sorted(map(repr, p[key].values()))
+                                   for p in public), (name, key)
+                    else:
+                        assert any(repr(value) == repr(p[key]) for p in public), (name, key, value)
+            assert grading.grade_result(name, ex.reference).passed, name
+            assert grading.hidden_cases(name, seed=HIDDEN_SEED) == n  # the same draw in every grade cell
+        # an answer fitted to the public cases passes check but not the hidden cases
+        xavier = EXERCISES["xavier_uniform_bound"]
+        public = {(c.make()["fan_in"], c.make()["fan_out"]): xavier.reference(*c.make().values()) for c in xavier.cases}
+        memorised = lambda fan_in, fan_out, gain=1.0: public.get((fan_in, fan_out), 0.0)  # noqa: E731
+        assert check("xavier_uniform_bound", memorised, quiet=True).passed
+        assert not grading.grade_result("xavier_uniform_bound", memorised).passed
+        assert grading.hidden_cases("one_fix", seed=HIDDEN_SEED) == 0
+        why = grading.seeded_cases("one_fix", HIDDEN_SEED)[1]
+        assert why == "one_fix takes no arguments: every case is the same call"
+    finally:
+        grading._HIDDEN.clear()
+
+
+def _notebook_with(check_source: str):
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def relu_grad(z):\n    ### BEGIN SOLUTION\n    return (z > 0).to(z.dtype)\n"
+                                  "    ### END SOLUTION"),
+        nbformat.v4.new_code_cell(check_source),
+    ])
+
+
+def test_a_check_cell_that_does_not_parse_stops_the_tool_naming_cell_and_error(tmp_path, capsys):
+    nbformat.write(_notebook_with('ck.exercises.check("relu_grad", relu_grad'), tmp_path / "09_x.ipynb")
+    assert mg.main([str(tmp_path / "course"), str(tmp_path / "09_x.ipynb")]) == 1
+    err = capsys.readouterr().err
+    assert ("09_x.ipynb, cell 2 (code cell starting 'ck.exercises.check(\"relu_grad\", relu_grad'): does not parse "
+            "(SyntaxError on line 1: '(' was never closed), so it cannot check relu_grad: fix the cell") in err, err
+    assert "blanked but not graded" not in err and not (tmp_path / "course").exists()
+    # IPython's magics parse (they are not syntax errors)
+    nbformat.write(_notebook_with('%time ck.exercises.check("relu_grad", relu_grad)\n!echo checked'),
+                   tmp_path / "09_y.ipynb")
+    assert mg.main([str(tmp_path / "course"), str(tmp_path / "09_y.ipynb")]) == 0
+
+
+@pytest.mark.parametrize("marker", ["### BEGIN SOLUTIONS", "### BEGIN SOLUTON", "### BEGIN_SOLUTION",
+                                    "### BEGIN-SOLUTION"])
+def test_make_nbgrader_refuses_a_near_miss_marker_too(tmp_path, capsys, marker):
+    nb = _notebook_with('ck.exercises.check("relu_grad", relu_grad)')
+    nb.cells[0].source = nb.cells[0].source.replace("### BEGIN SOLUTION", marker)
+    nbformat.write(nb, tmp_path / "09_x.ipynb")
+    assert mg.main([str(tmp_path / "course"), str(tmp_path / "09_x.ipynb")]) == 1
+    err = capsys.readouterr().err
+    assert "09_x.ipynb, cell 1 (code cell starting 'def relu_grad(z):'): line 2 looks like a solution marker" in err
+    assert not (tmp_path / "course").exists()
+
+
 # ---------------------------------------------------------------- tools/make_nbgrader.py, without nbgrader
 
 
@@ -146,8 +264,11 @@ def test_source_notebooks_carry_nbgrader_metadata_on_exactly_the_exercise_cells(
     written = mg.generate(notebooks, tmp_path, points={"adam_step": 3}, hidden_seed=5)
     assert (tmp_path / "nbgrader_config.py").exists()
     graded = {}
+    unhidden = {name for name in _exercises_in(notebooks) if not grading.seeded_cases(name, 5)[0]}
+    assert unhidden == {"one_fix"}  # it takes no arguments: every other exercise gets hidden cases
     for report in written:
-        assert report.status == "written" and not report.warnings, report
+        assert report.status == "written", report
+        assert [w.split(": ")[1] for w in report.warnings] == [n for n in report.exercises if n in unhidden], report
         graded.update(report.points)
     assert graded == {name: (3.0 if name == "adam_step" else 1.0) for name in graded}
     assert sorted(graded) == sorted(_exercises_in(notebooks))
@@ -164,7 +285,9 @@ def test_source_notebooks_carry_nbgrader_metadata_on_exactly_the_exercise_cells(
             meta = cell.metadata.get("nbgrader")
             if meta and meta["grade"]:
                 assert meta["locked"] and meta["points"] == graded[meta["grade_id"].removeprefix("check_")]
-                assert "grade(" in cell.source and mg.BEGIN_HIDDEN in cell.source and "seed=5" in cell.source
+                name = meta["grade_id"].removeprefix("check_")
+                assert "grade(" in cell.source
+                assert (mg.BEGIN_HIDDEN in cell.source and "seed=5" in cell.source) == (name not in unhidden), name
                 assert cell.outputs == []
             if meta and meta["solution"]:
                 assert "# Task: " in cell.source and cell.outputs == []
@@ -286,6 +409,7 @@ def course(tmp_path_factory):
     wrong, k = _wrong_answer(drill)
     order = [n for n in drill if n != wrong]
     looping, exiting, quitting = order[0], order[len(order) // 2], order[-1]
+    native = order[1]
     plans = {
         "drill": {
             "correct": {},
@@ -295,6 +419,10 @@ def course(tmp_path_factory):
                        exiting: _body(exiting, ["import sys", "sys.exit(1)"]),
                        quitting: _body(quitting, ["exit()"])},
             "untouched": None,
+            # a correct answer whose code writes to file descriptor 2, as native libraries do (OpenMP, PyTorch's C++)
+            "native": {native: _body(native, ["import os", "os.write(2, b'OMP: Info #276: a native notice on fd 2\\n')",
+                                              "from coursekit.exercises import EXERCISES",
+                                              f"return EXERCISES[{native!r}].reference({_params(native)})"])},
         },
         "all": {"correct": {}, "untouched": None},  # every exercise of every notebook
     }
@@ -317,7 +445,7 @@ def course(tmp_path_factory):
                 scores.setdefault(assignment, {})[student] = {g.name.removeprefix("check_"): (g.score, g.max_score)
                                                               for g in nb.grades}
     return {"dir": course, "notebooks": notebooks, "scores": scores, "exercises": exercises, "wrong": (wrong, k),
-            "faults": (looping, exiting, quitting), "timings": timings}
+            "faults": (looping, exiting, quitting), "native": native, "timings": timings}
 
 
 def _feedback(course, student, assignment="drill") -> str:
@@ -427,6 +555,17 @@ def test_a_loop_that_never_ends_and_exits_cost_their_exercises_only(course):
     assert all(said[n].strip() in feedback for n in lost)
     # four submissions, one 5-second loop among them: bounded well below nbgrader's own cell timeout
     assert course["timings"]["autograde drill"] < 240, course["timings"]
+
+
+@pytest.mark.grading
+def test_a_correct_answer_whose_native_code_writes_to_fd_2_keeps_its_points(course):
+    native = course["native"]
+    scores = course["scores"]["drill"]["native"]
+    assert scores[native][0] == scores[native][1] > 0, scores  # nbgrader scores a grade cell with stderr as 0
+    cell = _graded_cells(course, "native")[native]
+    assert all(o.get("name") != "stderr" for o in cell.outputs if o.output_type == "stream"), cell.outputs
+    printed = "".join(o.get("text", "") for o in cell.outputs)
+    assert "OMP: Info #276: a native notice on fd 2" in printed and f"✓ {native}: " in printed
 
 
 @pytest.mark.grading

@@ -370,3 +370,140 @@ def _solution_lines(nb):
             elif inside and len(line.strip()) > 12:
                 lines.append(line.strip())
     return lines
+
+
+# ------------------------------------------- near-miss markers, and no solution in any student edition
+
+
+NEAR_MISSES = ["### BEGIN SOLUTIONS", "### END SOLUTIONS", "### BEGIN SOLUTON", "### BEGIN_SOLUTION",
+               "### BEGIN-SOLUTION", "## begin solution", "#BEGINSOLUTION", "### SOLUTION BEGIN",
+               "### BEGIN SOLUTION  # the answer", "### Begin Solution", "# end soln"]
+
+
+@pytest.mark.parametrize("begin", NEAR_MISSES)
+def test_a_near_miss_marker_stops_the_tool_naming_cell_and_line(tmp_path, begin, capsys):
+    end = begin.replace("BEGIN", "END").replace("begin", "end").replace("Begin", "End")
+    source = f"def relu_grad(z):\n    {begin}\n    return (z > 0).to(z.dtype)  # secret\n    {end}"
+    nb = instructor_notebook([new_code_cell(source)])
+    src = write(nb, tmp_path / "notebooks" / "05_bad.ipynb")
+    assert ms.main([str(src), "--out", str(tmp_path / "student")]) == 1
+    err = capsys.readouterr().err
+    assert "05_bad.ipynb, cell 8 (code cell starting 'def relu_grad(z):')" in err, err
+    assert f"line 2 looks like a solution marker but is not written exactly '### BEGIN SOLUTION'" in err, err
+    assert repr(begin.strip()) in err
+    assert not (tmp_path / "student").exists()
+
+
+def test_the_marker_detector_leaves_prose_and_code_alone():
+    for line in ("# begin with the solution above", "# End of the solution", "begin_solution = 3",
+                 "# the solution ends here", "### BEGIN HIDDEN TESTS", "# start the timer", "# end of loop",
+                 "solution = begin + 1", "# Solution: see above", "    ### BEGIN SOLUTION", "### END SOLUTION  "):
+        assert not ms.near_marker(line), line
+    # nor any line of the course notebooks (code or Markdown)
+    for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(src, as_version=4).cells:
+            for line in cell.source.splitlines():
+                assert not ms.near_marker(line, code=cell.cell_type == "code"), (src.name, line)
+
+
+def _trivial(line: str) -> bool:
+    s = line.strip()
+    return (not s or s.startswith("#") or s in ("pass", "else:", "try:", "finally:", "return", '"""')
+            or all(ch in "()[]{},:" for ch in s))
+
+
+def _def_parts(source: str, names) -> dict:
+    """For each top-level ``def`` of an exercise in a cell: (its body lines after the docstring, the cell's other
+    lines, the body's statements after the docstring)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    lines = source.splitlines()
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            body = node.body
+            doc = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
+            inside = {lines[n - 1].strip() for stmt in body[doc:] for n in range(stmt.lineno, stmt.end_lineno + 1)}
+            found[node.name] = (inside, {line.strip() for line in lines} - inside, body[doc:])
+    return found
+
+
+def _reference_lines(name: str) -> set[str]:
+    import inspect
+    import textwrap
+
+    try:
+        reference = EXERCISES[name].reference
+        parts = _def_parts(textwrap.dedent(inspect.getsource(reference)), {reference.__name__})
+    except (OSError, TypeError):
+        return set()
+    return next(iter(parts.values()), (set(),))[0]
+
+
+def test_no_student_edition_holds_a_line_of_a_solution_or_a_checks_instructor_output(tmp_path):
+    """Marker-independent: the exercises' functions are found by name (ast), not by their markers.
+
+    No student edition (its code and its outputs) may hold a non-trivial line of any
+    reference solution (the instructor notebook's function bodies and coursekit's
+    references; lines the instructor notebooks also hold outside those functions
+    left out), nor a line that a check cell printed in the instructor notebook;
+    each exercise's function in a student edition is a stub: docstring, then
+    ``raise NotImplementedError``.
+    """
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    ms.generate(sources, tmp_path / "student")
+    solution, printed, stubs = {}, {}, set()
+    shown = set()  # lines the instructor notebooks hold outside the exercises' functions: the course shows them
+    for src in sources:
+        for cell in nbformat.read(src, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            parts = _def_parts(cell.source, EXERCISES)
+            for name, (body, *_) in parts.items():
+                for line in body | _reference_lines(name):
+                    solution.setdefault(line, f"{src.name}: {name}")
+            inside = set().union(*[body for body, *_ in parts.values()])
+            shown |= {line.strip() for line in cell.source.splitlines()} - inside
+            if "check(" in cell.source:
+                for out in cell.get("outputs", []):
+                    for line in out.get("text", "").splitlines():
+                        printed.setdefault(line.strip(), src.name)
+    assert len(solution) > 50 and any(line.startswith("✓ ") for line in printed)
+    for src in sources:
+        student = nbformat.read(tmp_path / "student" / src.name, as_version=4)
+        for cell in student.cells:
+            if cell.cell_type != "code":
+                continue
+            for name, (body, rest, stmts) in _def_parts(cell.source, EXERCISES).items():
+                is_stub = (len(stmts) == 1 and isinstance(stmts[0], ast.Raise)
+                           and ast.unparse(stmts[0].exc).startswith("NotImplementedError("))
+                assert is_stub, f"{src.name}: {name} is not a stub in the student edition: {sorted(body)}"
+                stubs |= body | rest
+        for i, cell in enumerate(student.cells):
+            texts = [("source", cell.source)] + [("output", o.get("text", "") + json.dumps(o.get("data", {})))
+                                                 for o in cell.get("outputs", [])]
+            for kind, text in texts:
+                for line in text.splitlines():
+                    line = line.strip()
+                    if _trivial(line) or line in stubs or line in shown:
+                        continue
+                    where = f"{src.name}, cell {i + 1} ({kind})"
+                    assert line not in solution, f"{where}: solution line of {solution[line]}: {line!r}"
+                    assert line not in printed, f"{where}: instructor's check output: {line!r}"
+
+
+def test_the_note_at_the_top_is_true_on_every_route(tmp_path):
+    """Self-study clone, class hub (nbgitpuller: student/ only, the solutions when the teacher adds them), Binder."""
+    student, _ = student_of(tmp_path, instructor_notebook())
+    note = student.cells[0].source
+    stuck = next(p for p in note.split(">\n") if p.startswith("> **Stuck?**"))
+    assert "[`notebooks/02_relu.ipynb`](../notebooks/02_relu.ipynb)" in stuck
+    assert "In a clone of the course and on Binder it is there now" in stuck
+    assert "on a class hub it arrives when your teacher hands out the solutions" in stuck
+    work = next(p for p in note.split(">\n") if p.startswith("> **Your work:**"))
+    # `make student` is offered only where there is a Makefile: in a clone
+    assert work.count("`make student`") == 1 and "in a clone, `make student`" in work
+    assert "on a hub, opening your teacher's link again" in work and "on Binder nothing is kept" in work
+    assert len(note.splitlines()) <= 5

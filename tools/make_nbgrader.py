@@ -7,7 +7,7 @@ Usage (from the project root; ``make nbgrader-source COURSE=~/course`` runs the 
     python tools/make_nbgrader.py ~/course notebooks/03_optimizers.ipynb --points adam_step=2
     python tools/make_nbgrader.py ~/course --assignment week1 notebooks/01_*.ipynb notebooks/02_*.ipynb
     python tools/make_nbgrader.py ~/course --compact --assignment drill   # the exercises only, one notebook
-    python tools/make_nbgrader.py ~/course --hidden-seed 8141   # hidden cases in every grade cell
+    python tools/make_nbgrader.py ~/course --hidden-seed 8141   # hidden cases in the grade cells
 
 It writes ``COURSE/source/<assignment>/<notebook>.ipynb`` and, if the course has
 none yet, ``COURSE/nbgrader_config.py`` (from ``deploy/nbgrader/nbgrader_config.py``).
@@ -27,7 +27,9 @@ added, and only these changes:
   a locked *grade* cell worth the exercise's points, calling
   ``coursekit.grading.grade`` instead: the same check and the same printed line,
   and ``0`` as the cell's value when a case fails (all or nothing). With
-  ``--hidden-seed``, a ``### BEGIN HIDDEN TESTS`` region in it adds hidden cases;
+  ``--hidden-seed``, a ``### BEGIN HIDDEN TESTS`` region in it adds hidden cases
+  (``coursekit.grading.hidden_cases``); an exercise for which the seed draws none
+  (``one_fix`` takes no arguments) gets no such region, and a warning says so;
 - the outputs of those cells (and of later cells that use an exercise's
   function) are cleared, as in the student edition: they came from the solution.
 
@@ -39,7 +41,9 @@ whole course notebook retrains its experiments (up to a minute) per learner.
 
 An existing source notebook that differs (a teacher's edit, hidden cases) is kept
 unless ``--force``. Bad solution markers stop the tool before it writes anything,
-with the same messages as ``make student``.
+with the same messages as ``make student``; so does a cell after an exercise that
+mentions it but does not parse (a check cell with a syntax error), naming the cell
+and the error.
 """
 from __future__ import annotations
 
@@ -181,6 +185,11 @@ def nbgrader_notebook(nb, label: str, points: dict[str, float] | None = None, de
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or i in exercise_indices or i < first:
             continue
+        problem = _syntax_error(cell.source)
+        if problem is not None and uses is not None and uses.search(cell.source):
+            mentioned = ", ".join(dict.fromkeys(uses.findall(cell.source)))
+            raise GradingError(f"{ms._where(label, i, cell)}: does not parse ({problem}), so it cannot check "
+                               f"{mentioned}: fix the cell")
         calls = _check_calls(cell.source, set(names) - set(graded))
         if len(calls) > 1:
             raise GradingError(f"{ms._where(label, i, cell)}: checks {len(calls)} exercises "
@@ -189,7 +198,15 @@ def nbgrader_notebook(nb, label: str, points: dict[str, float] | None = None, de
         if calls:
             call, name = calls[0]
             graded[name] = float(points.pop(name, default_points))
-            cell.source = _grade_source(cell.source, call, name, hidden_seed, timeout)
+            seed = hidden_seed
+            if hidden_seed is not None:
+                drawn, why = _seeded_cases(name, hidden_seed)
+                if not drawn:
+                    seed = None
+                    warnings.append(f"{label}: {name}: --hidden-seed draws no hidden case for it ({why}); its grade "
+                                    "cell has no hidden tests" + ("" if "no arguments" in why else
+                                    f": write some with hidden_cases({name!r}, cases=[...]) in the source notebook"))
+            cell.source = _grade_source(cell.source, call, name, seed, timeout)
             cell.metadata["nbgrader"] = _meta(f"check_{name}", solution=False, grade=True, locked=True,
                                               points=graded[name])
             cell.metadata["coursekit"] = {"exercises": [name]}
@@ -202,6 +219,32 @@ def nbgrader_notebook(nb, label: str, points: dict[str, float] | None = None, de
     nb.metadata["coursekit"] = {"edition": "nbgrader-source", "source": label, "exercises": names}
     nbformat.validate(nb)
     return nb, names, graded, warnings
+
+
+def _seeded_cases(name: str, seed: int) -> tuple[int, str | None]:
+    """How many hidden cases ``hidden_cases(name, seed=seed)`` draws in the grade cell, and why none if none."""
+    from coursekit.exercises import EXERCISES
+    from coursekit.grading import seeded_cases
+
+    if name not in EXERCISES:
+        return 0, f"coursekit.exercises has no exercise {name!r}"
+    cases, why = seeded_cases(name, seed)
+    return len(cases), why
+
+
+def _syntax_error(source: str) -> str | None:
+    """Why a code cell does not parse as Python (IPython's magics and shell escapes allowed), or None."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # no IPython: parse it as it is
+        pass
+    try:
+        ast.parse(source)
+    except SyntaxError as err:
+        return f"SyntaxError on line {err.lineno}: {err.msg}"
+    return None
 
 
 def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = None):
@@ -439,8 +482,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --compact: only this exercise (repeatable), e.g. for a quiz")
     parser.add_argument("--points", action="append", default=[], metavar="N|NAME=N",
                         help=f"points per exercise (default {DEFAULT_POINTS:g}), or for one exercise; repeatable")
-    parser.add_argument("--hidden-seed", type=int, help="add hidden cases, seeded by this secret number, to every "
-                        "grade cell (in nbgrader's hidden-tests region)")
+    parser.add_argument("--hidden-seed", type=int, help="add hidden cases, seeded by this secret number, to each "
+                        "grade cell (in nbgrader's hidden-tests region; a warning names each exercise that gets none)")
     parser.add_argument("--timeout", type=float, help="seconds each case of a check may take (default: check's "
                         "5 s); more for a busy grading server or for exercises whose checks train networks")
     parser.add_argument("--course-id", default="coursekit", help="course id for a new nbgrader_config.py")

@@ -36,8 +36,10 @@ same notebook with these changes, and only these:
   what the text talks about, and keeping them lets a learner read a notebook
   (and see where it is going) before running it. They reveal nothing the text
   does not already say;
-- a short note at the top says how to work through the exercises and where to
-  peek when stuck: the instructor notebook in ``notebooks/`` holds every solution;
+- a short note at the top says how to work through the exercises, where to peek
+  when stuck (the instructor notebook in ``notebooks/``: there in a clone and on
+  Binder, on a class hub once the teacher hands out the solutions) and how the
+  learner's edits are kept on each route (``make student``, the hub's link, Binder);
 - the notebook's metadata records that it is a student edition and a hash of its
   cells' sources, which is how a later run recognises a copy the learner has
   edited: such a copy is kept (and reported) unless ``--force`` is given.
@@ -53,13 +55,16 @@ Which cells are exercise cells is decided by :func:`find_exercise_cells`, which
 Bad markers stop the tool before it writes anything, with an error that names the
 notebook and the cell: a BEGIN without END, an END without BEGIN, a BEGIN inside
 a block, a marker in a Markdown cell, or a line that looks like a marker but is
-not written exactly ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (so that a typo
-can never leak a solution into a student edition).
+not written exactly ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (``### BEGIN
+SOLUTIONS``, ``SOLUTON``, ``BEGIN_SOLUTION``, ``BEGIN-SOLUTION``...: see
+:func:`near_marker`, which ``make_nbgrader.py`` uses too), so that a typo can never
+leak a solution into a student edition.
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import hashlib
 import json
 import os
@@ -74,8 +79,14 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-# Anything that looks like a marker, written loosely: caught so it cannot slip through.
-_MARKERISH = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\b", re.IGNORECASE)
+# A line that looks like a marker, written loosely (``## begin solution``, ``### BEGIN SOLUTIONS``,
+# ``### BEGIN_SOLUTION``, ``# END-SOLUTON``, ``### SOLUTION BEGIN``): a comment whose first two words are
+# a begin/end word and a word close to "solution" (either order, or run together). nbgrader itself takes any
+# line *containing* "BEGIN SOLUTION" / "END SOLUTION" for a marker, so such a line that is not exactly one
+# is caught too. Used by both tools (make_nbgrader.py imports it), so a typo can never leak a solution.
+_COMMENT = re.compile(r"^\s*#+(?P<text>.*)$")
+_WORD = re.compile(r"[A-Za-z]+")
+_VERBS = ("begin", "end", "start", "stop")
 _DEF = re.compile(r"^(\s*)def\s+([A-Za-z_]\w*)\s*\(")
 BANNER_ID = "student-edition-note"
 FALLBACK_INSTRUCTIONS = "write your solution here (see the exercise above), then run the check below it."
@@ -83,6 +94,55 @@ FALLBACK_INSTRUCTIONS = "write your solution here (see the exercise above), then
 
 class MarkerError(ValueError):
     """A notebook's solution markers are malformed; the message names the notebook and the cell."""
+
+
+def _solution_like(word: str) -> bool:
+    word = word.lower()
+    return word in ("sol", "soln", "solns") or (len(word) >= 5 and difflib.SequenceMatcher(
+        None, word, "solution").ratio() >= 0.8)
+
+
+def _verb_like(word: str) -> bool:
+    word = word.lower()
+    return word in _VERBS or word in ("begins", "beginning", "ends", "edn", "bgin", "begn", "beign", "start")
+
+
+def _split_run_together(word: str) -> bool:
+    """``BEGINSOLUTION``, ``endsolutions``: a begin/end word run together with a solution word."""
+    low = word.lower()
+    return any(low.startswith(v) and _solution_like(low[len(v):]) for v in _VERBS)
+
+
+def marker_kind(line: str) -> str | None:
+    """``"begin"`` or ``"end"`` for a line that is exactly a solution marker (spaces around it aside), else None."""
+    stripped = line.strip()
+    return "begin" if stripped == BEGIN else "end" if stripped == END else None
+
+
+def near_marker(line: str, code: bool = True) -> bool:
+    """True if ``line`` looks like a solution marker but is not exactly one: both tools refuse such a line.
+
+    A comment whose first two words are a begin/end word and a word close to "solution" (in either
+    order, or run together as one word), and, in code (``code=True``), any line that nbgrader itself
+    would take for a marker (it contains ``BEGIN SOLUTION`` or ``END SOLUTION``). Prose and code that
+    merely mention a solution (``# begin with the solution above``, ``begin_solution = 3``) are not.
+    """
+    if marker_kind(line) is not None:
+        return False
+    if code and ("BEGIN SOLUTION" in line or "END SOLUTION" in line):
+        return True
+    comment = _COMMENT.match(line)
+    if comment is None:
+        return False
+    words = _WORD.findall(comment.group("text"))[:2]
+    if not words:
+        return False
+    if _split_run_together(words[0]):
+        return True
+    if len(words) < 2:
+        return False
+    first, second = words
+    return (_verb_like(first) and _solution_like(second)) or (_solution_like(first) and _verb_like(second))
 
 
 @dataclass
@@ -165,9 +225,10 @@ def _stub_code_cell(source: str, where: str) -> tuple[str, list[str], bool]:
     open_at: int | None = None
     for i, line in enumerate(lines):
         stripped = line.strip()
-        is_begin, is_end = stripped == BEGIN, stripped == END
+        kind = marker_kind(line)
+        is_begin, is_end = kind == "begin", kind == "end"
         if not (is_begin or is_end):
-            if _MARKERISH.match(line):
+            if near_marker(line):
                 raise MarkerError(
                     f"{where}: line {i + 1} looks like a solution marker but is not written exactly "
                     f"{BEGIN!r} or {END!r}: {stripped!r}"
@@ -211,9 +272,12 @@ def _banner(shown: str, link: str, names: list[str]) -> str:
         "is `raise NotImplementedError(...)`: replace that line with your code, run the cell, then run the "
         "check cell below it. The check prints ✓ when your function gives the right answers, and otherwise "
         "what it expected, what came back, and a hint.\n>\n"
-        f"> **Stuck?** Every solution is in the instructor notebook [`{shown}`]({link}), in the same "
-        "cell, between `### BEGIN SOLUTION` and `### END SOLUTION`. Running `make student` again keeps this "
-        "file once you have edited it."
+        f"> **Stuck?** Each solution is in the same cell of the instructor notebook [`{shown}`]({link}). "
+        "In a clone of the course and on Binder it is there now; on a class hub it arrives when your teacher "
+        "hands out the solutions.\n>\n"
+        "> **Your work:** in a clone, `make student` refreshes this folder and keeps a notebook you have edited; "
+        "on a hub, opening your teacher's link again does the same; on Binder nothing is kept when the session "
+        "ends (*File → Download* first)."
     )
 
 
@@ -240,13 +304,14 @@ def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
         where = _where(source_label, i, cell)
         if cell.cell_type != "code":
             for n, line in enumerate(cell.source.splitlines()):
-                if line.strip() in (BEGIN, END) or _MARKERISH.match(line):
+                if marker_kind(line) is not None or near_marker(line, code=False):
                     raise MarkerError(
                         f"{where}: a solution marker on line {n + 1} ({line.strip()!r}); markers belong in "
                         "code cells only (to mention one in the text, write it inline in backticks)"
                     )
             continue
-        if not any(_MARKERISH.match(line) for line in cell.source.splitlines()):
+        lines = cell.source.splitlines()
+        if not any(marker_kind(line) is not None or near_marker(line) for line in lines):
             continue
         stubbed, names, top_level = _stub_code_cell(cell.source, where)
         found.append(ExerciseCell(i, names, stubbed, top_level, where))
