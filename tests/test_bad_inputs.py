@@ -394,7 +394,9 @@ def test_layer_stats_records_non_finite_values_without_breaking_the_forward_pass
 
 
 def test_gradient_flow_works_across_its_documented_range():
-    r = FL.gradient_flow(depth=30, activation="relu", init="normal", weight_scale=10)
+    with pytest.warns(RuntimeWarning, match="overflowed float32 at act21"):   # and says so where it overflows
+        r = FL.gradient_flow(depth=30, activation="relu", init="normal", weight_scale=10)
+    assert r["overflow"] == "act21"
     assert len(r["layers"]) == 30 and len(r["weight_grad_norm"]) == 31 and len(r["act_values"]) == 30
 
 

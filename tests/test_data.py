@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from coursekit import data as D
+from coursekit import idx
 
 # ------------------------------------------------------------------ digits
 
@@ -128,7 +129,7 @@ def fake_source(monkeypatch):
         calls.append(url)
         return payloads[url.rsplit("/", 1)[1]]
 
-    monkeypatch.setattr(D, "_fetch", fetch)
+    monkeypatch.setattr(idx, "_fetch", fetch)
     return payloads, arrays, calls
 
 
@@ -159,7 +160,7 @@ def test_corrupted_cached_file_is_detected_and_replaced(tmp_path, fake_source):
 
 
 def test_download_with_wrong_checksum_leaves_no_file(tmp_path, fake_source, monkeypatch):
-    monkeypatch.setattr(D, "_fetch", lambda url, timeout=60.0: b"truncated download")
+    monkeypatch.setattr(idx, "_fetch", lambda url, timeout=60.0: b"truncated download")
     with pytest.raises(D.DatasetUnavailableError, match="checksum"):
         D.load_mnist(root=tmp_path)
     assert list((tmp_path / "mnist").iterdir()) == []
@@ -173,7 +174,7 @@ def test_interrupted_write_leaves_no_half_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(D.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
-        D._atomic_write(target, b"x" * 1000)
+        idx._atomic_write(target, b"x" * 1000)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -181,7 +182,7 @@ def test_offline_error_names_folder_and_the_four_files(tmp_path, fake_source, mo
     def offline(url, timeout=60.0):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(D, "_fetch", offline)
+    monkeypatch.setattr(idx, "_fetch", offline)
     with pytest.raises(D.DatasetUnavailableError) as err:
         D.load_mnist(root=tmp_path)
     message = str(err.value)
@@ -192,7 +193,7 @@ def test_offline_error_names_folder_and_the_four_files(tmp_path, fake_source, mo
 
 
 def test_download_false_never_fetches(tmp_path, monkeypatch):
-    monkeypatch.setattr(D, "_fetch", lambda *a, **k: pytest.fail("fetched although download=False"))
+    monkeypatch.setattr(idx, "_fetch", lambda *a, **k: pytest.fail("fetched although download=False"))
     with pytest.raises(D.DatasetUnavailableError, match="missing"):
         D.load_fashion_mnist(root=tmp_path, download=False)
 
@@ -207,7 +208,7 @@ def test_cache_dir_follows_environment_variable(tmp_path, monkeypatch):
 
 def test_real_fetch_is_blocked_by_the_test_network_guard(tmp_path):
     with pytest.raises(Exception) as err:
-        D._fetch("https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz", timeout=1)
+        idx._fetch("https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz", timeout=1)
     assert "network" in str(err.value).lower()
 
 
@@ -278,7 +279,7 @@ def test_a_network_fault_on_one_file_is_reported_and_the_other_files_are_still_t
             raise fault
         return payloads[url.rsplit("/", 1)[1]]
 
-    monkeypatch.setattr(D, "_fetch", flaky)
+    monkeypatch.setattr(idx, "_fetch", flaky)
     with pytest.raises(D.DatasetUnavailableError, match=rf"train-labels-idx1-ubyte.gz could not be downloaded "
                                                          rf".*{type(fault).__name__}"):
         D.load_mnist(root=tmp_path)
@@ -303,7 +304,7 @@ def test_a_download_that_cannot_be_saved_is_a_dataset_unavailable_error(tmp_path
     def full(path, payload):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(D, "_atomic_write", full)
+    monkeypatch.setattr(idx, "_atomic_write", full)
     with pytest.raises(D.DatasetUnavailableError, match=r"was downloaded but cannot be saved .*No space left"):
         D.load_mnist(root=tmp_path)
 
@@ -324,7 +325,7 @@ def test_ctrl_c_during_a_download_leaves_no_file_and_propagates(tmp_path, fake_s
     def interrupted(url, timeout=60.0):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(D, "_fetch", interrupted)
+    monkeypatch.setattr(idx, "_fetch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         D.load_mnist(root=tmp_path)
     assert list((tmp_path / "mnist").iterdir()) == []
@@ -337,7 +338,7 @@ def _serve(monkeypatch, arrays):
     payloads = {name: gzip.compress(idx_bytes(a), mtime=0) for name, a in arrays.items()}
     md5 = {name: hashlib.md5(p).hexdigest() for name, p in payloads.items()}
     monkeypatch.setitem(D.SOURCES, "mnist", {"mirrors": ("https://mirror.invalid/",), "md5": md5})
-    monkeypatch.setattr(D, "_fetch", lambda url, timeout=60.0: payloads[url.rsplit("/", 1)[1]])
+    monkeypatch.setattr(idx, "_fetch", lambda url, timeout=60.0: payloads[url.rsplit("/", 1)[1]])
 
 
 def test_train_and_test_images_of_different_sizes_are_refused_naming_both_files(tmp_path, monkeypatch):
