@@ -4,7 +4,8 @@ Three layers (imported when used, so ``import coursekit`` stays light):
 
 Topic modules compute numbers and never import matplotlib; read them beside the notebooks.
 
-- ``coursekit.data``: the offline digits default, MNIST, Fashion-MNIST, minibatches (00)
+- ``coursekit.data``: the offline digits default, MNIST, Fashion-MNIST, minibatches (00);
+  ``coursekit.idx`` reads, downloads and checks MNIST's IDX files
 - ``coursekit.models``: ``mlp``, the one network builder, and the activations by name (00)
 - ``coursekit.train``: ``fit``, ``evaluate``, ``History``, callbacks (00)
 - ``coursekit.claims``: run an experiment over seeds, check a claim on every seed (00-08)
@@ -12,11 +13,12 @@ Topic modules compute numbers and never import matplotlib; read them beside the 
 - ``coursekit.flow``: a fresh deep net's gradient flow and activation profile (01, 02)
 - ``coursekit.optim``: optimizer names, one factory, scratch optimizers (03)
 - ``coursekit.surfaces``: test surfaces and optimizer trajectories (03)
-- ``coursekit.init``: initialization schemes with their gains, signal through depth (04)
+- ``coursekit.init``: initialization schemes, He and Xavier written out, the one rule for gains (04)
+- ``coursekit.depth``: a signal and a gradient through a deep stack at initialization (04)
 - ``coursekit.rbm``, ``coursekit.dbn``: RBM and DBN (05; the RBM's fast training loop is ``coursekit.rbm_fast``)
 - ``coursekit.layers``: scratch Dropout and BatchNorm1d (06, 07)
 - ``coursekit.recipes``: the fixes of the course as one recipe (08)
-- ``coursekit.exercises``: automatic checks for the exercises (01-07)
+- ``coursekit.exercises``: automatic checks for the exercises (01-08)
 
 The figures layer, ``coursekit.plots``, draws what the topic modules return (one
 module per topic, one style); ``coursekit.widgets`` wires controls to its draw
@@ -32,7 +34,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "data", "models", "init", "train", "claims", "plots", "notebook", "diagnostics", "flow", "widgets",
+    "data", "idx", "models", "init", "depth", "train", "claims", "plots", "notebook", "diagnostics", "flow", "widgets",
     "surfaces", "optim", "rbm", "rbm_fast", "dbn", "layers", "exercises", "recipes",
 )
 

@@ -134,7 +134,7 @@ def gradient_flow(
         warnings.warn(f"gradient_flow(depth={depth}, activation={act_key!r}, init={init!r}, "
                       f"weight_scale={weight_scale:g}): the values overflowed float32 at {overflow}{growth}: the "
                       f"loss and the numbers from {overflow} on are inf or NaN. Lower weight_scale or depth; "
-                      f"ck.init.signal_through_depth computes in float64 and shows how far they grow.",
+                      f"ck.depth.signal_through_depth computes in float64 and shows how far they grow.",
                       RuntimeWarning, stacklevel=2)
     return {
         "depth": depth, "activation": act_key,

@@ -177,8 +177,8 @@ CASES = [
     (lambda d: I.initialize(net(), "kaiming_normal", nonlinearity="rellu"), ValueError, r"did you mean 'relu'"),
     (lambda d: I.initialize(net(), "normal", bias="zero"), ValueError, r"unknown bias 'zero'.*did you mean 'zeros'"),
     (lambda d: I.initialize(nn.ReLU(), "normal"), ValueError, r"model has no nn.Linear or nn.Conv layer"),
-    (lambda d: I.signal_through_depth(5, scheme="normal", std=INF), ValueError, r"std must be a finite number"),
-    (lambda d: I.signal_through_depth(0), ValueError, r"depth must be >= 1"),
+    (lambda d: ck.depth.signal_through_depth(5, scheme="normal", std=INF), ValueError, r"std must be a finite number"),
+    (lambda d: ck.depth.signal_through_depth(0), ValueError, r"depth must be >= 1"),
     (lambda d: I.expected_std("normal", 3, 3, std=INF), ValueError, r"std must be a finite number"),
     # ---------------------------------------------------------------- data
     (lambda d: D.batches(d.x_train, d.y_train, 0), ValueError, r"batch_size must be >= 1; got 0"),

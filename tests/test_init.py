@@ -10,15 +10,10 @@ import pytest
 import torch
 from torch import nn
 
+from coursekit import depth as ck_depth
 from coursekit import init as ck_init
-from coursekit.init import (
-    SCHEMES,
-    DepthSignal,
-    expected_std,
-    initialize,
-    scheme_label,
-    signal_through_depth,
-)
+from coursekit.depth import DepthSignal, signal_through_depth
+from coursekit.init import SCHEMES, expected_std, initialize, scheme_label
 from coursekit.models import mlp
 from coursekit.plots import plot_depth_histograms, plot_depth_profiles, plot_signal_through_depth
 
@@ -502,7 +497,7 @@ def test_depth_signal_repr_is_short_and_rounded():
     sig = signal_through_depth(3, "relu", "kaiming_normal", width=8, n=4, nets=1)
     assert isinstance(sig, DepthSignal) and sig.depth == 3
     assert repr(sig).startswith("DepthSignal(He normal, relu, 3 layers of 8, 1 nets")
-    assert ck_init.DEPTH_ACTIVATIONS == ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
+    assert ck_depth.DEPTH_ACTIVATIONS == ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
 
 
 def test_without_a_network_the_gains_are_pytorchs_xavier_1_and_he_relu():
@@ -526,5 +521,5 @@ def test_signal_through_depth_leaves_the_global_random_state_alone():
     torch.manual_seed(11)
     before = torch.rand(3)
     torch.manual_seed(11)
-    ck_init.signal_through_depth(5, "relu", "kaiming_normal", 8, seed=2)
+    ck_depth.signal_through_depth(5, "relu", "kaiming_normal", 8, seed=2)
     assert torch.equal(torch.rand(3), before), "the global random state should be left alone"

@@ -1,7 +1,7 @@
 """Figures of a signal sent through a deep stack at initialization (notebook 04).
 
-The experiment is :func:`coursekit.init.signal_through_depth`; these functions draw
-the :class:`~coursekit.init.DepthSignal` it returns.
+The experiment is :func:`coursekit.depth.signal_through_depth`; these functions draw
+the :class:`~coursekit.depth.DepthSignal` it returns.
 
 Introduced in ``notebooks/04_initialization.ipynb``.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_choice, check_int
-from ..init import DepthSignal, signal_through_depth
+from ..depth import DepthSignal, signal_through_depth
 from .gradients import plot_layer_histograms
 from .style import _few_xticks, _log_ticks, _pin_labels, color, panels
 
