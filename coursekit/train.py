@@ -23,7 +23,7 @@ from ._fit_checks import check_fit, check_loss_value, check_output, check_target
 from .data import batches
 from .optim import build_optimizer
 
-__all__ = ["fit", "evaluate", "History", "Callback", "DivergedError", "LOSSES", "NAN_POLICIES",
+__all__ = ["fit", "evaluate", "History", "Callback", "DivergedError", "LOSSES", "LOSS_FUNCTIONS", "NAN_POLICIES",
            "model_device", "pick_device"]
 
 LOSSES = ("cross_entropy", "bce_with_logits", "bce", "mse")
