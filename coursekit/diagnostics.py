@@ -305,11 +305,9 @@ class LayerStats(Hooks):
         include_no_grad: bool = False,
         stats: Sequence | None = None,
     ) -> None:
-        check_module("model", model)
-        named = dict(model.named_modules())
+        named = dict(check_module("model", model).named_modules())
         weighted = [n for n, m in named.items() if isinstance(m, _WEIGHTED) and n]
         chosen = _choose_layers(named, weighted, layers)
-        every = check_int("every", every, minimum=1)
         qs = check_sequence("percentiles", percentiles, "(15, 50, 85)")
         self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0) for i, q in enumerate(qs))
         self.saturation = check_float("saturation", saturation, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
@@ -324,7 +322,7 @@ class LayerStats(Hooks):
                 raise TypeError(f"stats[{i}] must be a function (module, output) -> dict; got {type(fn).__name__}")
         super().__init__(model, {n: named[n] for n in chosen}, stats, [grad_stats],
                          {n: named[n].weight for n in weighted}, [weight_grad_stats],
-                         every=every, include_no_grad=check_bool("include_no_grad", include_no_grad))
+                         every=every, include_no_grad=include_no_grad)
         self.layers: list[str] = chosen
         self.weights: list[str] = weighted
         self.kinds: dict[str, str] = {n: _kind(named[n]) for n in chosen}

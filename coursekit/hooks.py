@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_bool, check_int, check_module, check_sequence
+
 __all__ = ["Hooks"]
 
 
@@ -37,9 +39,19 @@ class Hooks:
 
     def __init__(self, model: nn.Module, modules: dict, forward=(), backward=(), weights=None, weight_stats=(),
                  *, every: int = 1, include_no_grad: bool = False) -> None:
-        self.model, self.modules, self.forward, self.backward = model, modules, list(forward), list(backward)
-        self.weight_params, self.weight_stats = dict(weights or {}), list(weight_stats)
-        self.every, self.include_no_grad = every, include_no_grad
+        self.model = check_module("model", model)
+        if not isinstance(modules, dict) or not all(isinstance(m, nn.Module) for m in modules.values()):
+            raise TypeError(f"modules must be a dict name -> nn.Module, e.g. {{'act1': model.act1}}; got {modules!r}")
+        self.modules, self.weight_params = modules, dict(weights or {})
+        fns = {"forward": forward, "backward": backward, "weight_stats": weight_stats}
+        for what, given in fns.items():
+            fns[what] = check_sequence(what, given, "[ck.diagnostics.mean_std]")
+            for i, fn in enumerate(fns[what]):
+                if not callable(fn):
+                    raise TypeError(f"{what}[{i}] must be a function (module, tensor) -> dict; got {type(fn).__name__}")
+        self.forward, self.backward, self.weight_stats = fns.values()
+        self.every = check_int("every", every, minimum=1)
+        self.include_no_grad = check_bool("include_no_grad", include_no_grad)
         self._steps: list[int] = []
         self.records: dict[str, list[dict]] = {n: [] for n in modules}
         self.weight_records: dict[str, list[dict]] = {n: [] for n in self.weight_params}
