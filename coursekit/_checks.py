@@ -130,3 +130,49 @@ def check_sequence(name: str, value: Any, example: str) -> list:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"{name} must be a list such as {example}; got {type(value).__name__} {value!r}")
     return list(value)
+
+
+def check_same_length(names: tuple[str, str], a: torch.Tensor, b: torch.Tensor, *, nonempty: bool = True) -> int:
+    """Return the number of examples (first dimension) two tensors share; raise naming both otherwise.
+
+    ``names`` are the two arguments as the caller knows them, e.g. ``("x", "y")`` or
+    ``("data.x_val", "data.y_val")``; with ``nonempty`` (default) zero examples is an error too.
+    """
+    na, nb = (t.shape[0] if t.dim() else 1 for t in (a, b))
+    if na != nb or (nonempty and na == 0):
+        raise ValueError(f"{names[0]} and {names[1]} must hold the same{', non-zero' if nonempty else ''} number "
+                         f"of examples; got {na} and {nb}")
+    return na
+
+
+def check_device(name: str, value: Any) -> torch.device:
+    """Return ``value`` as a ``torch.device`` this PyTorch can use ("cpu", "cuda", "cuda:0", "mps", ...).
+
+    A CUDA device on a PyTorch without CUDA (the CPU wheel, or no GPU visible) is an
+    error that names the argument and what is available, not torch's "Torch not
+    compiled with CUDA enabled" from deep inside a later call.
+    """
+    try:
+        device = torch.device(value)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"{name} must be like 'cpu', 'cuda' or 'cuda:0'; got {value!r} ({exc})") from None
+    available = ["cpu"]
+    if torch.cuda.is_available():
+        available += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        available.append("mps")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this PyTorch is a CPU-only build" if torch.version.cuda is None
+                   else "this PyTorch has CUDA but sees no GPU")
+            raise ValueError(f"{name}={value!r}, but {why}; available: {', '.join(available)}. Leave {name} out "
+                             f"(or pass 'cpu') to run on the CPU; for a GPU, install a CUDA build of PyTorch "
+                             f"with `make lab TORCH=cuda` on a machine that has one")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={value!r}, but this machine has {torch.cuda.device_count()} GPU(s); "
+                             f"available: {', '.join(available)}")
+    if device.type == "mps" and "mps" not in available:
+        raise ValueError(f"{name}={value!r}, but this PyTorch has no MPS (Apple GPU) backend; "
+                         f"available: {', '.join(available)}")
+    return device

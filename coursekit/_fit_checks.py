@@ -10,10 +10,23 @@ Introduced in ``notebooks/00_start_here.ipynb`` (with :func:`coursekit.train.fit
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import torch
 from torch import nn
 
-from ._checks import check_tensor
+from ._checks import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_int,
+    check_module,
+    check_same_length,
+    check_sequence,
+    check_tensor,
+)
+from .data import Dataset
 from .layers import BatchNorm1d as ScratchBatchNorm1d
 
 
@@ -117,17 +130,26 @@ def check_loss_value(value) -> None:
 
 
 def check_data(model, kind, x_train, y_train, x_val, y_val, names):
-    """All the door checks of fit's data; returns the targets (labels as int64) and the largest label."""
+    """Check fit's four splits against the model and the loss ``kind``.
+
+    Args:
+        model: the network (its first layer sets the inputs' width and dtype).
+        kind: the loss's key in :data:`coursekit.train.LOSSES`, or "custom".
+        x_train, y_train, x_val, y_val: the splits (``x_val``/``y_val`` may be None).
+        names: how the learner wrote the four splits, e.g. ``("data.x_train", ...)``.
+
+    Returns:
+        ``(y_train, y_val, label_max, label_name)``: the targets (integer labels as
+        int64), the largest class label of either split (None when the targets
+        are not class indices), and the name of the split that holds it, for the
+        message when the model has too few outputs.
+    """
     nx, ny, nxv, nyv = names
-    if x_train.shape[0] != y_train.shape[0] or x_train.shape[0] == 0:
-        raise ValueError(f"{nx} and {ny} must hold the same, non-zero number of examples; "
-                         f"got {x_train.shape[0]} and {y_train.shape[0]}")
+    check_same_length((nx, ny), x_train, y_train)
     check_inputs(model, nx, x_train)
     y_train, label_max = check_targets(ny, y_train, kind)
     if x_val is not None and y_val is not None and (len(x_val) or len(y_val)):
-        if x_val.shape[0] != y_val.shape[0]:
-            raise ValueError(f"{nxv} and {nyv} must hold the same number of examples; "
-                             f"got {x_val.shape[0]} and {y_val.shape[0]}")
+        check_same_length((nxv, nyv), x_val, y_val, nonempty=False)
         check_inputs(model, nxv, x_val)
         if x_val.shape[1:] != x_train.shape[1:]:
             raise ValueError(f"{nxv} must have the shape of {nx} per example, {tuple(x_train.shape[1:])}; "
@@ -139,3 +161,87 @@ def check_data(model, kind, x_train, y_train, x_val, y_val, names):
         if val_max is not None and label_max is not None and val_max > label_max:
             return y_train, y_val, val_max, nyv
     return y_train, y_val, label_max, ny
+
+
+_SPLITS = ("x_train", "y_train", "x_val", "y_val")
+
+
+def _unpack(data) -> tuple[tuple, tuple[str, str, str, str]]:
+    """The four splits of what fit's ``data`` holds (None for a missing validation split) and their names."""
+    if isinstance(data, Dataset):
+        return (data.x_train, data.y_train, data.x_val, data.y_val), tuple(f"data.{n}" for n in _SPLITS)
+    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
+        names = tuple(f"data[{i}] ({n})" for i, n in enumerate(_SPLITS))
+        for i, t in enumerate(data):
+            check_tensor(names[i], t)
+        return (tuple(data) if len(data) == 4 else (data[0], data[1], None, None)), names
+    raise TypeError(
+        "data must be a coursekit Dataset, (x_train, y_train) or (x_train, y_train, x_val, y_val); "
+        f"got {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
+    )
+
+
+@dataclass
+class FitPlan:
+    """What :func:`check_fit` found: the checked data and settings the loop trusts."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor | None
+    y_val: torch.Tensor | None
+    loss_fn: Callable
+    kind: str
+    label_max: int | None
+    label_name: str
+    x_name: str
+    device: torch.device
+    drop_last: bool
+    steps_per_epoch: int
+    callbacks: list
+
+    def check_first_batch(self, out, yb: torch.Tensor) -> None:
+        """The model's output on the first batch against the targets the loss will get."""
+        check_output(out, self.label_name, yb, self.kind, self.label_max)
+
+
+def check_fit(model, data, *, loss, losses, epochs, batch_size, seed, device, callbacks, callback_type,
+              progress, label, max_steps, nan_policy, nan_policies, eval_train, model_device) -> FitPlan:
+    """Every check :func:`coursekit.train.fit` makes before its first step, in one call."""
+    check_module("model", model)
+    splits, names = _unpack(data)
+    check_int("epochs", epochs, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("seed", seed, minimum=0)
+    if max_steps is not None:
+        check_int("max_steps", max_steps, minimum=1)
+    if isinstance(callbacks, callback_type):
+        raise TypeError(f"callbacks must be a list of Callback objects; got a single {type(callbacks).__name__}: "
+                        f"pass callbacks=[...] around it")
+    callbacks = check_sequence("callbacks", callbacks, "[ck.plots.LivePlot()]")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, callback_type):
+            raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
+    check_bool("progress", progress)
+    check_bool("eval_train", eval_train)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
+    check_choice("nan_policy", nan_policy, nan_policies)
+    if callable(loss):
+        loss_fn, kind = loss, "custom"
+    else:
+        kind = check_choice("loss", loss, losses)
+        loss_fn = losses[kind]
+    y_train, y_val, label_max, label_name = check_data(model, kind, *splits, names)
+    x_train, x_val = splits[0], splits[2]
+    n_train = x_train.shape[0]
+    drop_last = False
+    if x_train.dim() == 2 and any(isinstance(m, (nn.BatchNorm1d, ScratchBatchNorm1d)) for m in model.modules()):
+        if min(batch_size, n_train) < 2:
+            raise ValueError(f"a model with BatchNorm1d layers needs at least 2 examples per batch in training "
+                             f"mode; got batch_size={batch_size} and {n_train} training examples")
+        drop_last = n_train % batch_size == 1  # a last batch of one example would fail: leave it out
+    dev = check_device("device", device) if device is not None else model_device(model)
+    if x_val is None or y_val is None or len(y_val) == 0:
+        x_val = y_val = None
+    return FitPlan(x_train, y_train, x_val, y_val, loss_fn, kind, label_max, label_name, names[0], dev, drop_last,
+                   n_train // batch_size if drop_last else -(-n_train // batch_size), callbacks)

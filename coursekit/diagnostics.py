@@ -23,7 +23,11 @@ pass made with gradients enabled (the training steps) and skips passes under
     stats.act_mean["act4"]                    # Glorot & Bengio's Fig. 2, one curve
 
 Everything it records is a plain NumPy array in a plain ``dict`` keyed by the
-module's name (``"act1"``, ``"fc1"``, ...): nothing hidden.
+module's name (``"act1"``, ``"fc1"``, ...): nothing hidden. Each statistic is a
+plain function ``fn(module, output) -> dict`` (:func:`mean_std`, :func:`saturated`,
+:func:`dead`, :func:`act_percentiles`; :func:`grad_stats` and
+:func:`weight_grad_stats` for the gradients), so you can add your own in a cell;
+the hooks themselves (register, record, always remove) are :class:`coursekit.hooks.Hooks`.
 
 :class:`UnitInputTracker` is a training callback that watches one unit's input
 distribution (Ioffe & Szegedy's Fig. 1, notebook 07). The deep nets at
@@ -46,17 +50,21 @@ from ._checks import (
     check_float,
     check_int,
     check_module,
+    check_same_length,
     check_sequence,
     check_tensor,
     did_you_mean,
 )
-from .train import Callback
+from .hooks import Hooks
+from .train import Callback, model_device
 
 __all__ = [
     "LayerStats",
+    "Hooks",
     "StatsTable",
     "ACTIVATION_TYPES",
     "UnitInputTracker",
+    "mean_std", "saturated", "dead", "act_percentiles", "grad_stats", "weight_grad_stats",
 ]
 
 #: Module classes that count as activation layers when ``LayerStats`` picks its
@@ -69,6 +77,7 @@ _SATURATING = (nn.Sigmoid, nn.Tanh)
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _SCALARS = ("act_mean", "act_std", "saturated", "dead", "grad_mean", "grad_std", "grad_norm")
 _WSCALARS = ("weight_grad_norm", "weight_std", "grad_data_ratio")
+_BUILT_IN = {*_SCALARS, "act_percentiles"}
 
 
 def _kind(module: nn.Module) -> str:
@@ -156,15 +165,76 @@ class StatsTable(list):
         p.text(self.__str__())
 
 
-class LayerStats:
+# ------------------------------------------------------------------ statistics: plain functions
+# A statistic is ``fn(module, output) -> dict`` of numbers (or arrays) for one pass: write your own in a cell
+# and pass it in ``LayerStats(model, stats=[mean_std, my_stat])``; ``stats.values("my_key")`` gives it back.
+# Gradient statistics are ``fn(module, grad) -> dict`` (dL/d(output)); weight ones ``fn(weight, grad) -> dict``.
+
+
+def mean_std(module: nn.Module, output: torch.Tensor) -> dict:
+    """``act_mean`` and ``act_std`` over all the values of a layer's output."""
+    flat = output.reshape(-1)
+    return {"act_mean": float(flat.mean()), "act_std": float(flat.std()) if flat.numel() > 1 else 0.0}
+
+
+def saturated(module: nn.Module, output: torch.Tensor, threshold: float = 0.97) -> dict:
+    """``saturated``: share of a sigmoid's or tanh's values with ``|t| > threshold`` (``t = 2 s - 1`` for the sigmoid)."""
+    kind = _kind(module)
+    if kind not in ("sigmoid", "tanh"):
+        return {}
+    t = 2 * output.reshape(-1) - 1 if kind == "sigmoid" else output.reshape(-1)
+    return {"saturated": float((t.abs() > threshold).float().mean())}
+
+
+def dead(module: nn.Module, output: torch.Tensor) -> dict:
+    """``dead``: share of units whose output is <= 0 for every example of the batch (not for sigmoid/tanh)."""
+    if _kind(module) in ("sigmoid", "tanh"):
+        return {}
+    units = output.reshape(output.shape[0], -1) if output.dim() > 1 else output.reshape(-1, 1)
+    return {"dead": float((units <= 0).all(dim=0).float().mean())}
+
+
+def act_percentiles(module: nn.Module, output: torch.Tensor, q: Sequence[float] = (15, 50, 85),
+                unit: int | None = None) -> dict:
+    """``act_percentiles``: the ``q`` percentiles of the output's values (of one column ``unit`` if given)."""
+    values = output.reshape(-1)
+    if unit is not None:
+        if output.dim() < 2 or unit >= output.shape[1]:
+            raise ValueError(f"unit {unit} is out of range for a layer output of shape {tuple(output.shape)}")
+        values = output[:, unit].reshape(-1)
+    qs = torch.tensor(tuple(q), dtype=torch.float32) / 100.0
+    if values.numel() <= 2**24:  # torch.quantile's limit
+        return {"act_percentiles": torch.quantile(values, qs.to(values.device)).cpu().double().numpy()}
+    return {"act_percentiles": np.quantile(values.cpu().double().numpy(), qs.numpy())}
+
+
+def grad_stats(module: nn.Module, grad: torch.Tensor) -> dict:
+    """``grad_mean``, ``grad_std`` and ``grad_norm`` (L2, whole batch) of dL/d(output)."""
+    flat = grad.float().reshape(-1)
+    return {"grad_mean": float(flat.mean()), "grad_std": float(flat.std()) if flat.numel() > 1 else 0.0,
+            "grad_norm": float(flat.norm())}
+
+
+def weight_grad_stats(weight: torch.Tensor, grad: torch.Tensor) -> dict:
+    """``weight_grad_norm`` (L2 of dL/dW), ``weight_std`` and ``grad_data_ratio`` = std(dL/dW) / std(W)."""
+    g, w = grad.float(), weight.detach().float()
+    w_std = float(w.std()) if w.numel() > 1 else 0.0
+    g_std = float(g.std()) if g.numel() > 1 else 0.0
+    if not (math.isfinite(w_std) and math.isfinite(g_std)):
+        ratio = float("nan")  # a non-finite weight or gradient: recorded as such, never an error
+    else:
+        ratio = g_std / w_std if w_std > 0 else float("inf")
+    return {"weight_grad_norm": float(g.norm()), "weight_std": w_std, "grad_data_ratio": ratio}
+
+
+# ------------------------------------------------------------------ LayerStats: the hooks with the course's statistics
+
+
+class LayerStats(Hooks):
     """Record per-layer activation and gradient statistics with hooks that never leak.
 
-    On ``__enter__`` it registers a forward pre-hook on ``model`` (to count
-    passes), a forward hook on each chosen layer (which also hangs a gradient
-    hook on the layer's output tensor) and a gradient hook on each weight; on
-    ``__exit__`` it removes every one of them, also when the body raised.
-
-    A *pass* is one call of ``model`` made with gradients enabled (a training
+    A :class:`coursekit.hooks.Hooks` over the chosen layers with the statistic functions above. A
+    *pass* is one call of ``model`` made with gradients enabled (a training
     step, or a forward + backward you write by hand). Passes under
     ``torch.no_grad()`` (such as the validation inside
     :func:`coursekit.train.fit`) are neither recorded nor counted unless
@@ -179,10 +249,9 @@ class LayerStats:
             every activation module (see :data:`ACTIVATION_TYPES`), or every
             Linear/Conv layer if the model has no activation module;
             ``"linear"``: every Linear/Conv layer's output (the pre-activations).
-        every: record every ``every``-th pass (>= 1). Recording a pass costs a few
-            times a small model's own training step (on digits, every=1 makes
-            ``fit`` about 4x slower, every=10 about 1.4x); over long runs, record
-            every 10th step or so, and pass ``percentiles=()`` if you don't need them.
+        every: record every ``every``-th pass (>= 1). Recording costs more than a
+            small model's own training step: over long runs, record every 10th
+            step or so, and pass ``percentiles=()`` if you don't need them.
         percentiles: which percentiles of each layer's output to record
             (values in [0, 100]); Ioffe & Szegedy's Fig. 1 uses (15, 50, 85).
         saturation: a sigmoid or tanh unit counts as saturated when
@@ -193,30 +262,33 @@ class LayerStats:
             each layer over the batch, as in Ioffe & Szegedy's Fig. 1; other
             statistics still use the whole layer.
         include_no_grad: also record passes run under ``torch.no_grad()``.
+        stats: the statistics of each layer's output, functions
+            ``fn(module, output) -> dict``; default: :func:`mean_std`,
+            :func:`saturated`, :func:`dead` and :func:`act_percentiles` (set by
+            the three arguments above). Your own is one function in a cell::
+
+                def positive(module, output):
+                    return {"positive": float((output > 0).float().mean())}
+
+                with LayerStats(model, stats=[ck.diagnostics.mean_std, positive]) as s:
+                    F.cross_entropy(model(x), y).backward()
+                s.values("positive")        # {"act1": array([...]), ...}
 
     What is recorded (each a ``dict`` from name to a NumPy array with one
-    entry per recorded pass, in the order of :attr:`steps`):
+    entry per recorded pass, in the order of :attr:`steps`; :meth:`values` gives any key):
 
     - per layer (keys of :attr:`layers`): ``act_mean``, ``act_std``,
       ``act_percentiles`` (shape ``(records, len(percentiles))``), ``saturated``
-      (fraction of the layer's values that are saturated; NaN for layers that
-      cannot saturate), ``dead`` (fraction of units whose output is <= 0 for
-      *every* example of the batch; NaN for sigmoid and tanh), and of the
-      gradient of the loss with respect to the layer's output: ``grad_mean``,
-      ``grad_std``, ``grad_norm`` (L2 norm over the whole batch);
+      (NaN for layers that cannot saturate), ``dead`` (NaN for sigmoid and tanh),
+      and of the gradient of the loss with respect to the layer's output:
+      ``grad_mean``, ``grad_std``, ``grad_norm`` (:func:`grad_stats`);
     - per weight (keys of :attr:`weights`, the Linear/Conv modules' names):
-      ``weight_grad_norm`` (L2 norm of dL/dW), ``weight_std`` and
-      ``grad_data_ratio`` = std(dL/dW) / std(W), Karpathy's gradient:data ratio;
+      ``weight_grad_norm``, ``weight_std`` and ``grad_data_ratio``
+      (:func:`weight_grad_stats`, Karpathy's gradient:data ratio);
     - ``last_act`` / ``last_grad``: the layer outputs and their gradients of
       the last recorded pass, as arrays (for histograms).
 
     Gradients that were never computed (no ``backward()``) stay NaN.
-
-    Example::
-
-        with LayerStats(model) as stats:
-            F.cross_entropy(model(x), y).backward()
-        stats.table()
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
@@ -231,235 +303,60 @@ class LayerStats:
         saturation: float = 0.97,
         unit: int | None = None,
         include_no_grad: bool = False,
+        stats: Sequence | None = None,
     ) -> None:
-        self.model = check_module("model", model)
-        named = dict(model.named_modules())
+        named = dict(check_module("model", model).named_modules())
         weighted = [n for n, m in named.items() if isinstance(m, _WEIGHTED) and n]
-        if layers is None or (isinstance(layers, str) and layers == "activations"):
-            chosen = [n for n, m in named.items() if n and isinstance(m, ACTIVATION_TYPES)]
-            if not chosen:
-                chosen = list(weighted)
-        elif isinstance(layers, str):
-            key = check_choice("layers", layers, ("activations", "linear"))
-            chosen = list(weighted) if key == "linear" else []
-        else:
-            if not hasattr(layers, "__iter__"):
-                raise TypeError(
-                    f"layers must be None, 'activations', 'linear' or a list of module names; got {layers!r}"
-                )
-            chosen = []
-            layers = list(layers)
-            if not layers:
-                raise ValueError("layers is empty: name at least one module, e.g. layers=['act1'], or leave "
-                                 "layers=None to watch every activation")
-            for i, name in enumerate(layers):
-                if not isinstance(name, str):
-                    raise TypeError(f"layers[{i}] must be a module name (str); got {type(name).__name__}")
-                if name not in named or name == "":
-                    avail = [n for n in named if n]
-                    raise ValueError(f"layers[{i}] {name!r} is not a module of model; available: "
-                                     f"{', '.join(avail)}{did_you_mean(name, avail)}")
-                chosen.append(name)
-            if len(set(chosen)) != len(chosen):
-                raise ValueError(f"layers lists a module twice: {list(layers)}")
-        if not chosen:
-            raise ValueError("no layer to watch: model has no activation, Linear or Conv module; pass layers=[...]")
-        self.every = check_int("every", every, minimum=1)
-        percentiles = check_sequence("percentiles", percentiles, "(15, 50, 85)")
-        self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0) for i, q in enumerate(percentiles))
-        self._q = torch.tensor(self.percentiles, dtype=torch.float32) / 100.0
+        chosen = _choose_layers(named, weighted, layers)
+        qs = check_sequence("percentiles", percentiles, "(15, 50, 85)")
+        self.percentiles = tuple(check_float(f"percentiles[{i}]", q, 0.0, 100.0) for i, q in enumerate(qs))
         self.saturation = check_float("saturation", saturation, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         self.unit = None if unit is None else check_int("unit", unit, minimum=0)
-        self.include_no_grad = check_bool("include_no_grad", include_no_grad)
-
+        if stats is None:
+            stats = [mean_std, functools.partial(saturated, threshold=self.saturation), dead]
+            if self.percentiles:
+                stats.append(functools.partial(act_percentiles, q=self.percentiles, unit=self.unit))
+        stats = check_sequence("stats", stats, "[ck.diagnostics.mean_std, my_stat]")
+        for i, fn in enumerate(stats):
+            if not callable(fn):
+                raise TypeError(f"stats[{i}] must be a function (module, output) -> dict; got {type(fn).__name__}")
+        super().__init__(model, {n: named[n] for n in chosen}, stats, [grad_stats],
+                         {n: named[n].weight for n in weighted}, [weight_grad_stats],
+                         every=every, include_no_grad=include_no_grad)
         self.layers: list[str] = chosen
         self.weights: list[str] = weighted
         self.kinds: dict[str, str] = {n: _kind(named[n]) for n in chosen}
-        self._modules = {n: named[n] for n in chosen}
-        self._weight_params = {n: named[n].weight for n in weighted}
         self._order = {n: i for i, n in enumerate(named)}
-        self._handles: list[Any] = []
-        self._attached = False
-        self._passes = 0
-        self._current: int | None = None   # the record the forward pass now running writes to
-        self._backward: int | None = None  # the record the next backward writes weight gradients to
-        self._steps: list[int] = []
-        self._rec: dict[str, dict[str, list]] = {
-            k: {n: [] for n in chosen} for k in (*_SCALARS, "act_percentiles")
-        }
-        self._wrec: dict[str, dict[str, list]] = {k: {n: [] for n in weighted} for k in _WSCALARS}
-        self._last_act: dict[str, np.ndarray] = {}
-        self._last_grad: dict[str, np.ndarray] = {}
-
-    # ------------------------------------------------------------------ hooks
-    def attach(self) -> "LayerStats":
-        """Register the hooks (what ``with`` does on entry); returns ``self``."""
-        if self._attached:
-            raise RuntimeError("this LayerStats is already attached; use one `with` block at a time")
-        try:
-            self._handles.append(self.model.register_forward_pre_hook(self._on_pass))
-            for name, module in self._modules.items():
-                self._handles.append(module.register_forward_hook(functools.partial(self._on_output, name)))
-            for name, p in self._weight_params.items():
-                if p.requires_grad:
-                    self._handles.append(p.register_hook(functools.partial(self._on_weight_grad, name)))
-        except Exception:
-            self.detach()
-            raise
-        self._attached = True
-        return self
-
-    def detach(self) -> None:
-        """Remove every hook this object registered (what ``with`` does on exit)."""
-        while self._handles:
-            self._handles.pop().remove()
-        self._attached = False
-        self._current = None
-        self._backward = None
-
-    def __enter__(self) -> "LayerStats":
-        return self.attach()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.detach()
-
-    def _on_pass(self, module: nn.Module, inputs: Any) -> None:
-        grad = torch.is_grad_enabled()
-        if not (grad or self.include_no_grad):
-            self._current = None  # a pass without gradients has no backward: the last one's stays due
-            return
-        self._passes += 1
-        if (self._passes - 1) % self.every:
-            self._current = None
-            if grad:
-                self._backward = None
-            return
-        self._current = len(self._steps)
-        if grad:
-            self._backward = self._current
-        self._steps.append(self._passes)
-        nan = float("nan")
-        for n in self.layers:
-            for k in _SCALARS:
-                self._rec[k][n].append(nan)
-            self._rec["act_percentiles"][n].append(np.full(len(self.percentiles), nan))
-        for n in self.weights:
-            for k in _WSCALARS:
-                self._wrec[k][n].append(nan)
-
-    def _on_output(self, name: str, module: nn.Module, inputs: Any, output: Any) -> None:
-        idx = self._current
-        if idx is None or not isinstance(output, torch.Tensor):
-            return
-        with torch.no_grad():
-            out = output.detach().float()
-            flat = out.reshape(-1)
-            rec = self._rec
-            rec["act_mean"][name][idx] = float(flat.mean())
-            rec["act_std"][name][idx] = float(flat.std()) if flat.numel() > 1 else 0.0
-            kind = self.kinds[name]
-            if kind in ("sigmoid", "tanh"):
-                t = 2 * flat - 1 if kind == "sigmoid" else flat
-                rec["saturated"][name][idx] = float((t.abs() > self.saturation).float().mean())
-            else:
-                units = out.reshape(out.shape[0], -1) if out.dim() > 1 else out.reshape(-1, 1)
-                rec["dead"][name][idx] = float((units <= 0).all(dim=0).float().mean())
-            values = flat
-            if self.unit is not None:
-                if out.dim() < 2 or self.unit >= out.shape[1]:
-                    raise ValueError(f"unit {self.unit} is out of range for layer {name!r} of shape "
-                                     f"{tuple(out.shape)}")
-                values = out[:, self.unit].reshape(-1)
-            if self.percentiles:
-                if values.numel() <= 2**24:  # torch.quantile's limit
-                    q = self._q.to(values.device)
-                    rec["act_percentiles"][name][idx] = torch.quantile(values, q).cpu().double().numpy()
-                else:
-                    rec["act_percentiles"][name][idx] = np.quantile(values.cpu().double().numpy(), self._q.numpy())
-            self._last_act[name] = out.cpu().numpy().copy()
-        if output.requires_grad:
-            output.register_hook(functools.partial(self._on_output_grad, name, idx))
-
-    def _on_output_grad(self, name: str, idx: int, grad: torch.Tensor) -> None:
-        if not self._attached:
-            return
-        with torch.no_grad():
-            g = grad.detach().float()
-            flat = g.reshape(-1)
-            self._rec["grad_mean"][name][idx] = float(flat.mean())
-            self._rec["grad_std"][name][idx] = float(flat.std()) if flat.numel() > 1 else 0.0
-            self._rec["grad_norm"][name][idx] = float(flat.norm())
-            if idx == len(self._steps) - 1:
-                self._last_grad[name] = g.cpu().numpy().copy()
-
-    def _on_weight_grad(self, name: str, grad: torch.Tensor) -> None:
-        idx = self._backward
-        if idx is None or not self._attached:
-            return
-        with torch.no_grad():
-            g = grad.detach().float()
-            w = self._weight_params[name].detach().float()
-            w_std = float(w.std()) if w.numel() > 1 else 0.0
-            g_std = float(g.std()) if g.numel() > 1 else 0.0
-            self._wrec["weight_grad_norm"][name][idx] = float(g.norm())
-            self._wrec["weight_std"][name][idx] = w_std
-            if not (math.isfinite(w_std) and math.isfinite(g_std)):
-                ratio = float("nan")  # a non-finite weight or gradient: recorded as such, never an error
-            else:
-                ratio = g_std / w_std if w_std > 0 else float("inf")
-            self._wrec["grad_data_ratio"][name][idx] = ratio
 
     # ------------------------------------------------------------------ results
-    @property
-    def steps(self) -> np.ndarray:
-        """The pass numbers (1-based; the training steps inside ``fit``) that were recorded."""
-        return np.array(self._steps, dtype=int)
+    def values(self, key: str) -> dict[str, np.ndarray]:
+        """What the statistics recorded under ``key``: name -> array, one entry per record (NaN where absent)."""
+        recs = self.records if key not in _WSCALARS else self.weight_records
+        if key == "act_percentiles":
+            blank = np.full(len(self.percentiles), float("nan"))
+            return {n: (np.array([r.get(key, blank) for r in v], dtype=float) if v
+                        else np.zeros((0, len(self.percentiles)))) for n, v in recs.items()}
+        return {n: np.array([r.get(key, float("nan")) for r in v], dtype=float) for n, v in recs.items()}
 
-    @property
-    def last_act(self) -> dict[str, np.ndarray]:
-        """Each layer's output in the last recorded pass (input side first), for histograms."""
-        return {n: self._last_act[n] for n in self.layers if n in self._last_act}
-
-    @property
-    def last_grad(self) -> dict[str, np.ndarray]:
-        """dL/d(output) of each layer in the last recorded pass (input side first; filled by backward)."""
-        return {n: self._last_grad[n] for n in self.layers if n in self._last_grad}
-
-    @property
-    def n_records(self) -> int:
-        """How many passes were recorded."""
-        return len(self._steps)
-
-    def _get(self, key: str) -> dict[str, np.ndarray]:
-        src = self._rec[key] if key in self._rec else self._wrec[key]
-        return {n: np.array(v, dtype=float) for n, v in src.items()}
-
-    act_mean = property(lambda self: self._get("act_mean"), doc="Mean of each layer's output, per record.")
-    act_std = property(lambda self: self._get("act_std"), doc="Std of each layer's output, per record.")
-    act_percentiles = property(
-        lambda self: {n: (np.array(v, dtype=float) if v else np.zeros((0, len(self.percentiles))))
-                      for n, v in self._rec["act_percentiles"].items()},
-        doc="Percentiles of each layer's output, shape (records, len(percentiles)).")
-    saturated = property(lambda self: self._get("saturated"),
+    last_act = property(lambda self: {n: self.last_outputs[n] for n in self.layers if n in self.last_outputs},
+                        doc="Each layer's output in the last recorded pass (input side first), for histograms.")
+    last_grad = property(lambda self: {n: self.last_grads[n] for n in self.layers if n in self.last_grads},
+                         doc="dL/d(output) of each layer in the last recorded pass (filled by backward).")
+    act_mean = property(lambda self: self.values("act_mean"), doc="Mean of each layer's output, per record.")
+    act_std = property(lambda self: self.values("act_std"), doc="Std of each layer's output, per record.")
+    act_percentiles = property(lambda self: self.values("act_percentiles"),
+                               doc="Percentiles of each layer's output, shape (records, len(percentiles)).")
+    saturated = property(lambda self: self.values("saturated"),
                          doc="Fraction of saturated sigmoid/tanh values, per record (NaN otherwise).")
-    dead = property(lambda self: self._get("dead"),
+    dead = property(lambda self: self.values("dead"),
                     doc="Fraction of units <= 0 for every example of the batch, per record (NaN for sigmoid/tanh).")
-    grad_mean = property(lambda self: self._get("grad_mean"), doc="Mean of dL/d(output), per record.")
-    grad_std = property(lambda self: self._get("grad_std"), doc="Std of dL/d(output), per record.")
-    grad_norm = property(lambda self: self._get("grad_norm"), doc="L2 norm of dL/d(output), per record.")
-    weight_grad_norm = property(lambda self: self._get("weight_grad_norm"), doc="L2 norm of dL/dW, per record.")
-    weight_std = property(lambda self: self._get("weight_std"), doc="Std of each weight W, per record.")
-    grad_data_ratio = property(lambda self: self._get("grad_data_ratio"),
+    grad_mean = property(lambda self: self.values("grad_mean"), doc="Mean of dL/d(output), per record.")
+    grad_std = property(lambda self: self.values("grad_std"), doc="Std of dL/d(output), per record.")
+    grad_norm = property(lambda self: self.values("grad_norm"), doc="L2 norm of dL/d(output), per record.")
+    weight_grad_norm = property(lambda self: self.values("weight_grad_norm"), doc="L2 norm of dL/dW, per record.")
+    weight_std = property(lambda self: self.values("weight_std"), doc="Std of each weight W, per record.")
+    grad_data_ratio = property(lambda self: self.values("grad_data_ratio"),
                                doc="std(dL/dW) / std(W), per record (Karpathy's gradient:data ratio).")
-
-    def _weight_of(self) -> dict[str, str]:
-        """Each watched layer -> the nearest Linear/Conv at or before it in module order."""
-        out = {}
-        for n in self.layers:
-            before = [w for w in self.weights if self._order[w] <= self._order[n]]
-            if before:
-                out[n] = max(before, key=self._order.__getitem__)
-        return out
 
     def table(self, record: int = -1) -> StatsTable:
         """One row per watched layer (and per weight not tied to a layer) for one record.
@@ -472,45 +369,67 @@ class LayerStats:
             ``kind``, ``act_mean``, ``act_std``, one ``p<q>`` per percentile,
             ``saturated``, ``dead``, ``grad_norm`` (of dL/d(output)), ``weight``
             (the Linear that feeds the layer), ``weight_grad_norm`` and
-            ``grad_data_ratio``. NaN where something does not apply or was not computed.
+            ``grad_data_ratio``, then the keys of your own statistics. NaN where
+            something does not apply or was not computed.
         """
         if not self._steps:
             raise ValueError("nothing recorded yet: run the model inside the `with LayerStats(...)` block")
         n = len(self._steps)
         record = check_int("record", record, minimum=-n, maximum=n - 1)
-        feeds = self._weight_of()
-        rows: list[tuple[int, dict]] = []
         nan = float("nan")
+        feeds = {}  # each watched layer -> the nearest Linear/Conv at or before it in module order
         for name in self.layers:
-            row: dict[str, Any] = {"layer": name, "kind": self.kinds[name]}
-            row["act_mean"] = self._rec["act_mean"][name][record]
-            row["act_std"] = self._rec["act_std"][name][record]
-            for q, v in zip(self.percentiles, self._rec["act_percentiles"][name][record]):
-                row[f"p{q:g}"] = float(v)
-            for k in ("saturated", "dead", "grad_norm"):
-                row[k] = self._rec[k][name][record]
-            w = feeds.get(name)
-            row["weight"] = w if w is not None else "-"
-            row["weight_grad_norm"] = self._wrec["weight_grad_norm"][w][record] if w else nan
-            row["grad_data_ratio"] = self._wrec["grad_data_ratio"][w][record] if w else nan
+            before = [w for w in self.weights if self._order[w] <= self._order[name]]
+            if before:
+                feeds[name] = max(before, key=self._order.__getitem__)
+        rows: list[tuple[int, dict]] = []
+        for name in [*self.layers, *(w for w in self.weights if w not in {*feeds.values(), *self.layers})]:
+            rec = self.records[name][record] if name in self.records else {}
+            w = feeds.get(name) if name in self.records else name
+            row: dict[str, Any] = {"layer": name, "kind": self.kinds.get(name, "linear"),
+                                   "act_mean": rec.get("act_mean", nan), "act_std": rec.get("act_std", nan)}
+            pcts = rec.get("act_percentiles", [nan] * len(self.percentiles))
+            row.update({f"p{q:g}": float(v) for q, v in zip(self.percentiles, pcts)})
+            row.update({k: rec.get(k, nan) for k in ("saturated", "dead", "grad_norm")})
+            wrec = self.weight_records[w][record] if w else {}
+            row.update(weight=w if w is not None else "-", weight_grad_norm=wrec.get("weight_grad_norm", nan),
+                       grad_data_ratio=wrec.get("grad_data_ratio", nan))
+            row.update({k: v for k, v in rec.items() if k not in row and k not in _BUILT_IN})
             rows.append((self._order[name], row))
-        tied = set(feeds.values()) | set(self.layers)
-        for w in self.weights:
-            if w in tied:
-                continue
-            row = {"layer": w, "kind": "linear", "act_mean": nan, "act_std": nan}
-            for q in self.percentiles:
-                row[f"p{q:g}"] = nan
-            row.update(saturated=nan, dead=nan, grad_norm=nan, weight=w,
-                       weight_grad_norm=self._wrec["weight_grad_norm"][w][record],
-                       grad_data_ratio=self._wrec["grad_data_ratio"][w][record])
-            rows.append((self._order[w], row))
         return StatsTable(r for _, r in sorted(rows, key=lambda t: t[0]))
 
     def __repr__(self) -> str:
         state = "attached" if self._attached else "detached"
         return (f"LayerStats({len(self.layers)} layers, {len(self.weights)} weights, "
                 f"{len(self._steps)} records, {state})")
+
+
+def _choose_layers(named: dict, weighted: list[str], layers) -> list[str]:
+    """The module names LayerStats watches, from its ``layers`` argument."""
+    if layers is None or (isinstance(layers, str) and layers == "activations"):
+        chosen = [n for n, m in named.items() if n and isinstance(m, ACTIVATION_TYPES)] or list(weighted)
+    elif isinstance(layers, str):
+        chosen = list(weighted) if check_choice("layers", layers, ("activations", "linear")) == "linear" else []
+    else:
+        if not hasattr(layers, "__iter__"):
+            raise TypeError(f"layers must be None, 'activations', 'linear' or a list of module names; got {layers!r}")
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers is empty: name at least one module, e.g. layers=['act1'], or leave "
+                             "layers=None to watch every activation")
+        for i, name in enumerate(layers):
+            if not isinstance(name, str):
+                raise TypeError(f"layers[{i}] must be a module name (str); got {type(name).__name__}")
+            if name not in named or name == "":
+                avail = [n for n in named if n]
+                raise ValueError(f"layers[{i}] {name!r} is not a module of model; available: "
+                                 f"{', '.join(avail)}{did_you_mean(name, avail)}")
+        if len(set(layers)) != len(layers):
+            raise ValueError(f"layers lists a module twice: {layers}")
+        chosen = layers
+    if not chosen:
+        raise ValueError("no layer to watch: model has no activation, Linear or Conv module; pass layers=[...]")
+    return chosen
 
 
 # ------------------------------------------------------------------ watching a unit's input
@@ -551,9 +470,7 @@ class UnitInputTracker(Callback):
         check_module("module", module)
         check_tensor("x", x, finite=True)
         check_tensor("y", y)
-        if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-            raise ValueError(f"x and y must hold the same, non-zero number of examples; "
-                             f"got {x.shape[0]} and {y.shape[0]}")
+        check_same_length(("x", "y"), x, y)
         self.module = module
         self.x, self.y = x, y
         self.unit = None if unit is None else check_int("unit", unit, minimum=0)
@@ -597,9 +514,8 @@ class UnitInputTracker(Callback):
         was_training = model.training
         model.eval()
         try:
-            device = next((p.device for p in model.parameters()), self.x.device)
             with torch.no_grad():
-                out = model(self.x.to(device))
+                out = model(self.x.to(model_device(model)))
         finally:
             handle.remove()
             model.train(was_training)

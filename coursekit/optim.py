@@ -76,9 +76,6 @@ class ScratchOptimizer(torch.optim.Optimizer):
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
 
-    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
-        super().__init__(params, defaults)
-
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -360,12 +357,8 @@ def build_optimizer(
         if lr is not None:
             raise ValueError(f"lr={lr!r} would be ignored: a ready optimizer has its own rate "
                              f"({optimizer.param_groups[0].get('lr')!r}); pass lr only with an optimizer name")
-        mine = {id(p) for p in params}
-        theirs = [p for g in optimizer.param_groups for p in g["params"]]
-        if not theirs or any(id(p) not in mine for p in theirs):
-            raise ValueError("optimizer was built over other parameters than this model's: build it with "
-                             "torch.optim.Adam(model.parameters(), ...) for the model you train")
-        return optimizer
+        return _check_over(optimizer, params, "optimizer was built over other parameters than this model's: "
+                           "build it with torch.optim.Adam(model.parameters(), ...) for the model you train")
     if callable(optimizer):
         if lr is not None:
             raise ValueError("lr is only used with an optimizer name; put it in the factory instead, "
@@ -373,11 +366,21 @@ def build_optimizer(
         opt = optimizer(params)
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(opt).__name__}")
-        return opt
+        return _check_over(opt, params, "the optimizer factory built its optimizer over other parameters than the "
+                           "ones it was given: use its argument, e.g. lambda ps: torch.optim.SGD(ps, lr=0.1)")
     raise TypeError(
         f"optimizer must be a name such as 'adam' (one of {', '.join(OPTIMIZERS)}), a torch.optim.Optimizer "
         f"or a factory params -> Optimizer; got {type(optimizer).__name__} {optimizer!r}"
     )
+
+
+def _check_over(opt: torch.optim.Optimizer, params: list, message: str) -> torch.optim.Optimizer:
+    """``opt`` if every parameter it updates is one of ``params`` (and it updates some); raise otherwise."""
+    mine = {id(p) for p in params}
+    theirs = [p for g in opt.param_groups for p in g["params"]]
+    if not theirs or any(id(p) not in mine for p in theirs):
+        raise ValueError(message)
+    return opt
 
 
 # ----------------------------------------------------------------------------- family tree

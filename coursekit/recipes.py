@@ -29,13 +29,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_bool, check_choice, check_float, check_int, check_module, check_tensor
+from ._checks import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_float,
+    check_int,
+    check_module,
+    check_same_length,
+    check_tensor,
+)
 from .data import Dataset
 from .diagnostics import LayerStats, StatsTable
 from .init import SCHEME_NAMES
 from .models import ACTIVATIONS, mlp
 from .optim import OPTIMIZERS
-from .train import fit, model_device, pick_device
+from .train import fit, model_device
 
 __all__ = [
     "RECIPE_KEYS", "DEFAULT_LRS", "check_recipe", "describe", "build",
@@ -99,7 +108,10 @@ def describe(recipe: Mapping[str, Any]) -> str:
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    r = check_recipe(recipe)
+    return _describe(check_recipe(recipe))
+
+
+def _describe(r: dict[str, Any]) -> str:
     init = "N(0,1)" if r["init"] == "normal" else r["init"]
     parts = [r["activation"], init, r["optimizer"]]
     if r["batchnorm"]:
@@ -140,8 +152,11 @@ def build(
 
     Introduced in ``notebooks/08_putting_it_together.ipynb``.
     """
-    r = check_recipe(recipe)
-    seed = check_int("seed", seed, minimum=0)
+    return _build(check_recipe(recipe), sizes, check_int("seed", seed, minimum=0), _check_lrs(lrs))
+
+
+def _check_lrs(lrs: Mapping[str, float] | None) -> dict[str, float]:
+    """:data:`DEFAULT_LRS` with ``lrs`` (checked) over it."""
     rates = dict(DEFAULT_LRS)
     if lrs is not None:
         if not isinstance(lrs, Mapping):
@@ -149,10 +164,14 @@ def build(
         for name, value in lrs.items():
             key = check_choice("lrs key", name, OPTIMIZERS)
             rates[key] = check_float(f"lrs[{name!r}]", value, 0.0, min_inclusive=False, finite=True)
+    return rates
+
+
+def _build(r: dict[str, Any], sizes, seed: int, rates: dict[str, float]) -> tuple[nn.Sequential, dict[str, Any]]:
+    """:func:`build` for a recipe, seed and rates already checked."""
     model = mlp(sizes, activation=r["activation"], dropout=r["dropout"], batchnorm=r["batchnorm"],
                 init=r["init"], seed=seed)
-    lr = r.get("lr", rates[r["optimizer"]])
-    return model, {"optimizer": r["optimizer"], "lr": lr}
+    return model, {"optimizer": r["optimizer"], "lr": r.get("lr", rates[r["optimizer"]])}
 
 
 def _rng_devices() -> list[int]:
@@ -185,10 +204,13 @@ def layer_grad_norms(
     check_module("model", model)
     check_tensor("x", x, ndim=2)
     check_tensor("y", y, ndim=1)
-    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-        raise ValueError(f"x and y must hold the same, non-zero number of examples; got {x.shape[0]} and {y.shape[0]}")
-    seed = check_int("seed", seed, minimum=0)
-    device = next((p.device for p in model.parameters()), x.device)
+    check_same_length(("x", "y"), x, y)
+    return _layer_grad_norms(model, x, y, check_int("seed", seed, minimum=0))
+
+
+def _layer_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int):
+    """:func:`layer_grad_norms` on arguments already checked."""
+    device = model_device(model)
     with torch.random.fork_rng(devices=_rng_devices()):
         torch.manual_seed(seed)
         with LayerStats(model, percentiles=()) as stats:
@@ -253,7 +275,7 @@ class RecipeRun:
         return self.history.epochs_to(accuracy)
 
     def __repr__(self) -> str:
-        return (f"RecipeRun({self.label!r}: {describe(self.recipe)}, seed {self.seed}, "
+        return (f"RecipeRun({self.label!r}: {_describe(self.recipe)}, seed {self.seed}, "
                 f"val_acc {self.val_acc:.3f})")
 
 
@@ -308,14 +330,13 @@ def run(
     grad_examples = check_int("grad_examples", grad_examples, minimum=1)
     if not isinstance(label, str):
         raise TypeError(f"label must be a string; got {type(label).__name__}")
-    r = check_recipe(recipe)
-    sizes = [data.n_features, *hidden, data.n_classes]
-    model, fit_kwargs = build(r, sizes, seed=seed, lrs=lrs)
-    dev = pick_device(device) if device is not None else model_device(model)
+    r = check_recipe(recipe)  # once, here at the door: the helpers below trust it
+    model, fit_kwargs = _build(r, [data.n_features, *hidden, data.n_classes], seed, _check_lrs(lrs))
+    dev = check_device("device", device) if device is not None else model_device(model)
     model.to(dev)
-    label = label or describe(r)
+    label = label or _describe(r)
     x0, y0 = data.x_train[:grad_examples], data.y_train[:grad_examples]
-    norms, loss0, act_std = layer_grad_norms(model, x0, y0, seed=seed)
+    norms, loss0, act_std = _layer_grad_norms(model, x0, y0, seed)
     with torch.random.fork_rng(devices=_rng_devices()):
         torch.manual_seed(seed)
         # A recipe may diverge on purpose (ReLU with N(0, 1) weights): train on and report it as `diverged`.

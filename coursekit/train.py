@@ -9,6 +9,7 @@ later notebooks watch each step without changing the loop.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -17,13 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_bool, check_choice, check_int, check_module, check_sequence, check_tensor
-from ._fit_checks import check_data, check_loss_value, check_output, check_targets
-from .data import Dataset, batches
-from .layers import BatchNorm1d as ScratchBatchNorm1d
+from ._checks import check_choice, check_device, check_int, check_module, check_same_length, check_tensor
+from ._fit_checks import check_fit, check_loss_value, check_output, check_targets
+from .data import batches
 from .optim import build_optimizer
 
-__all__ = ["fit", "evaluate", "History", "Callback", "DivergedError", "LOSSES", "NAN_POLICIES",
+__all__ = ["fit", "evaluate", "History", "Callback", "DivergedError", "LOSSES", "LOSS_FUNCTIONS", "NAN_POLICIES",
            "model_device", "pick_device"]
 
 LOSSES = ("cross_entropy", "bce_with_logits", "bce", "mse")
@@ -55,8 +55,16 @@ class History:
     Attributes:
         step_loss: training loss of every minibatch step, shape (steps,).
         epoch: epoch numbers 1..epochs.
-        train_loss, train_acc: mean minibatch loss / accuracy over each epoch
-            (measured in train mode while learning, as the original labs' ``avg_cost``).
+        train_loss, train_acc: mean minibatch loss / accuracy over each epoch,
+            measured in training mode while the weights change, as the original
+            labs' ``avg_cost``: with dropout on (a network with dropout is scored
+            with units dropped) and batch norm on each batch's statistics. Not the
+            accuracy of the trained network on its training set: for that, use
+            ``evaluate(model, x_train, y_train)`` after training or
+            ``fit(..., eval_train=True)`` per epoch, both in eval mode.
+        eval_train_loss, eval_train_acc: loss / accuracy on the whole training
+            split after each epoch, in eval mode (only with ``fit(..., eval_train=True)``;
+            empty lists otherwise). Compare these with ``val_acc`` to measure a gap.
         val_loss, val_acc: loss / accuracy on the validation split after each
             epoch, in eval mode (empty lists when no validation data was given).
         steps_per_epoch: minibatches per epoch.
@@ -75,6 +83,8 @@ class History:
     train_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
+    eval_train_loss: list[float] = field(default_factory=list)
+    eval_train_acc: list[float] = field(default_factory=list)
     steps_per_epoch: int = 0
     wall_time: float = 0.0
     label: str = ""
@@ -84,11 +94,6 @@ class History:
     def final_val_acc(self) -> float:
         """Validation accuracy after the last epoch (NaN without validation data)."""
         return self.val_acc[-1] if self.val_acc else float("nan")
-
-    @property
-    def best_val_acc(self) -> float:
-        """Best validation accuracy over the epochs (NaN without validation data)."""
-        return max(self.val_acc) if self.val_acc else float("nan")
 
     def epochs_to(self, accuracy: float) -> int | None:
         """First epoch whose validation accuracy reaches ``accuracy``; None if never."""
@@ -151,34 +156,33 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be like 'cpu', 'cuda' or 'cuda:0'; got {device!r} ({exc})") from None
+    return check_device("device", device)
 
 
-def _loss_fn(loss: str | Callable) -> tuple[Callable, str]:
-    if callable(loss):
-        return loss, "custom"
-    key = check_choice("loss", loss, LOSSES)
-    fn = {
-        "cross_entropy": nn.functional.cross_entropy,
-        "bce_with_logits": lambda out, y: nn.functional.binary_cross_entropy_with_logits(out, y.to(out.dtype)),
-        "bce": lambda out, y: nn.functional.binary_cross_entropy(out, y.to(out.dtype)),
-        "mse": lambda out, y: nn.functional.mse_loss(out, y.to(out.dtype)),
-    }[key]
-    return fn, key
+#: The loss functions ``fit(loss=...)`` knows by name: ``(model output, targets) -> mean loss``.
+LOSS_FUNCTIONS: dict[str, Callable] = {
+    "cross_entropy": nn.functional.cross_entropy,
+    "bce_with_logits": lambda out, y: nn.functional.binary_cross_entropy_with_logits(out, y.to(out.dtype)),
+    "bce": lambda out, y: nn.functional.binary_cross_entropy(out, y.to(out.dtype)),
+    "mse": lambda out, y: nn.functional.mse_loss(out, y.to(out.dtype)),
+}
 
 
-def _n_correct(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor | None:
-    """Number of correct predictions as a tensor, or None when accuracy has no meaning."""
+def _predictions(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor | None:
+    """What the model predicts for each example, in the targets' terms; None where accuracy means nothing."""
     if kind in ("cross_entropy", "custom") and out.dim() == 2 and y.dim() == 1 and not y.is_floating_point():
-        return (out.argmax(1) == y).sum()
-    if kind == "bce_with_logits":
-        return ((out > 0).to(y.dtype) == y).all(dim=-1).sum() if out.dim() > 1 else ((out > 0).to(y.dtype) == y).sum()
-    if kind == "bce":
-        return ((out > 0.5).to(y.dtype) == y).all(dim=-1).sum() if out.dim() > 1 else ((out > 0.5).to(y.dtype) == y).sum()
+        return out.argmax(1)
+    if kind in ("bce_with_logits", "bce"):
+        return out > (0 if kind == "bce_with_logits" else 0.5)
     return None
+
+
+def _n_correct(pred: torch.Tensor, y: torch.Tensor, kind: str) -> int:
+    """How many of :func:`_predictions`' ``pred`` match ``y`` (every output of an example, for "bce")."""
+    if kind in ("cross_entropy", "custom"):
+        return int((pred == y).sum())
+    hit = pred.to(y.dtype) == y
+    return int((hit.all(dim=-1) if hit.dim() > 1 else hit).sum())
 
 
 def evaluate(
@@ -188,7 +192,11 @@ def evaluate(
     """Loss and accuracy of ``model`` on ``(x, y)``, in eval mode and without gradients.
 
     The model's previous mode (train or eval) is restored afterwards. Accuracy is
-    NaN for losses where it has no meaning (e.g. "mse").
+    NaN for losses where it has no meaning (e.g. "mse"). This is the honest
+    "accuracy on the training set": ``evaluate(model, data.x_train, data.y_train)``
+    measures the trained network as it is used (dropout off, batch norm with its
+    running statistics), unlike ``History.train_acc``, the mean over the epoch's
+    minibatches in training mode.
 
     Args:
         model: the network.
@@ -204,61 +212,35 @@ def evaluate(
     check_module("model", model)
     check_tensor("x", x)
     check_tensor("y", y)
-    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-        raise ValueError(f"x and y must hold the same, non-zero number of examples; got {x.shape[0]} and {y.shape[0]}")
+    check_same_length(("x", "y"), x, y)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    fn, kind = _loss_fn(loss)
+    kind = "custom" if callable(loss) else check_choice("loss", loss, LOSSES)
+    fn = loss if callable(loss) else LOSS_FUNCTIONS[kind]
     y, label_max = check_targets("y", y, kind)
+    return _evaluate(model, x, y, fn, kind, batch_size, model_device(model),
+                     check_first=lambda out, yb: check_output(out, "y", yb, kind, label_max))
+
+
+def _evaluate(model, x, y, fn, kind, batch_size=4096, device=None, check_first=None) -> tuple[float, float]:
+    """:func:`evaluate` on inputs already checked (fit's validation pass trusts them)."""
     was_training = model.training
     model.eval()
-    device = next((p.device for p in model.parameters()), x.device)
     total, correct, n = 0.0, 0, x.shape[0]
-    has_acc = True
     try:
         with torch.no_grad():
             for start in range(0, n, batch_size):
-                xb = x[start:start + batch_size].to(device)
-                yb = y[start:start + batch_size].to(device)
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                if device is not None:
+                    xb, yb = xb.to(device), yb.to(device)
                 out = model(xb)
-                if start == 0:
-                    check_output(out, "y", yb, kind, label_max)
+                if start == 0 and check_first is not None:
+                    check_first(out, yb)
                 total += float(fn(out, yb)) * xb.shape[0]
-                c = _n_correct(out, yb, kind)
-                if c is None:
-                    has_acc = False
-                else:
-                    correct += int(c)
+                pred = _predictions(out, yb, kind)
+                correct = None if pred is None or correct is None else correct + _n_correct(pred, yb, kind)
     finally:
         model.train(was_training)
-    return total / n, (correct / n if has_acc else float("nan"))
-
-
-_SPLITS = ("x_train", "y_train", "x_val", "y_val")
-
-
-def _unpack(data) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    if isinstance(data, Dataset):
-        return data.x_train, data.y_train, data.x_val, data.y_val
-    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
-        for i, t in enumerate(data):
-            check_tensor(f"data[{i}] ({_SPLITS[i]})", t)
-        if len(data) == 2:
-            return data[0], data[1], None, None
-        return tuple(data)  # type: ignore[return-value]
-    raise TypeError(
-        "data must be a coursekit Dataset, (x_train, y_train) or (x_train, y_train, x_val, y_val); "
-        f"got {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
-    )
-
-
-def _data_names(data) -> tuple[str, str, str, str]:
-    if isinstance(data, Dataset):
-        return tuple(f"data.{n}" for n in _SPLITS)  # type: ignore[return-value]
-    return tuple(f"data[{i}] ({n})" for i, n in enumerate(_SPLITS))  # type: ignore[return-value]
-
-
-def _has_batchnorm1d(model: nn.Module) -> bool:
-    return any(isinstance(m, (nn.BatchNorm1d, ScratchBatchNorm1d)) for m in model.modules())
+    return total / n, (correct / n if correct is not None else float("nan"))
 
 
 def fit(
@@ -277,13 +259,17 @@ def fit(
     label: str = "",
     max_steps: int | None = None,
     nan_policy: str = "raise",
+    eval_train: bool = False,
 ) -> History:
     """Train ``model`` with minibatch gradient descent and return its :class:`History`.
 
     Each epoch: ``model.train()``, shuffled minibatches (seeded by ``seed``), one
     optimizer step per batch; then ``model.eval()`` and the validation loss and
     accuracy without gradients. Training runs where the model is, unless
-    ``device`` says otherwise.
+    ``device`` says otherwise. The loop below is the whole algorithm; the
+    bookkeeping (losses, accuracy, NaN policy, callbacks, progress bar) is in
+    ``_Log`` beside it, and the checks of the arguments in
+    :func:`coursekit._fit_checks.check_fit`.
 
     The data are checked at the door, each problem named by its split
     (``data.x_train``, ``data[3] (y_val)``, ...): inputs must be finite and of the
@@ -329,6 +315,10 @@ def fit(
             the History (``history.diverged_step`` says where); "continue": apply
             the step and train on regardless (the loss stays NaN), as a plain
             PyTorch loop does: for showing what divergence looks like.
+        eval_train: after each epoch, also measure loss and accuracy on the whole
+            training split in eval mode (``history.eval_train_loss``,
+            ``history.eval_train_acc``): the honest training accuracy of a model
+            with dropout or batch norm, at the price of one more pass per epoch.
 
     Returns:
         A :class:`History`.
@@ -338,140 +328,170 @@ def fit(
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
-    check_module("model", model)
-    x_train, y_train, x_val, y_val = _unpack(data)
-    epochs = check_int("epochs", epochs, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
-    if max_steps is not None:
-        max_steps = check_int("max_steps", max_steps, minimum=1)
-    if isinstance(callbacks, Callback):
-        raise TypeError(f"callbacks must be a list of Callback objects; got a single {type(callbacks).__name__}: "
-                        f"pass callbacks=[...] around it")
-    callbacks = check_sequence("callbacks", callbacks, "[ck.plots.LivePlot()]")
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks[{i}] must be a coursekit.train.Callback; got {type(cb).__name__}")
-    progress = check_bool("progress", progress)
-    if not isinstance(label, str):
-        raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
-    nan_policy = check_choice("nan_policy", nan_policy, NAN_POLICIES)
-    loss_fn, kind = _loss_fn(loss)
-    y_train, y_val, label_max, label_name = check_data(model, kind, x_train, y_train, x_val, y_val,
-                                                         _data_names(data))
-    n_train = x_train.shape[0]
-    drop_last = False
-    if _has_batchnorm1d(model) and x_train.dim() == 2:
-        if min(batch_size, n_train) < 2:
-            raise ValueError(f"a model with BatchNorm1d layers needs at least 2 examples per batch in training "
-                             f"mode; got batch_size={batch_size} and {n_train} training examples")
-        drop_last = n_train % batch_size == 1  # a last batch of one example would fail: leave it out
-    dev = pick_device(device) if device is not None else model_device(model)
-    model.to(dev)
+    plan = check_fit(model, data, loss=loss, losses=LOSS_FUNCTIONS, epochs=epochs, batch_size=batch_size,
+                     seed=seed, device=device, callbacks=callbacks, callback_type=Callback, progress=progress,
+                     label=label, max_steps=max_steps, nan_policy=nan_policy, nan_policies=NAN_POLICIES,
+                     eval_train=eval_train, model_device=model_device)
+    model.to(plan.device)
     opt = build_optimizer(optimizer, model.parameters(), lr, default_lr=1e-3)
-    x_train, y_train = x_train.to(dev), y_train.to(dev)
-    has_val = x_val is not None and y_val is not None and len(y_val) > 0
-    if has_val:
-        x_val, y_val = x_val.to(dev), y_val.to(dev)
+    x, y = plan.x_train.to(plan.device), plan.y_train.to(plan.device)
+    order = torch.Generator().manual_seed(seed)  # the minibatch order, and nothing else
+    log = _Log(model, opt, plan, History(label=label, steps_per_epoch=plan.steps_per_epoch),
+               nan_policy=nan_policy, max_steps=max_steps)
+    try:
+        for epoch in log.epochs(epochs, progress):
+            model.train()
+            for xb, yb in batches(x, y, batch_size, shuffle=True, generator=order, drop_last=plan.drop_last):
+                out = model(xb)
+                if log.steps == 0:
+                    plan.check_first_batch(out, yb)   # the output against the targets, before the first loss
+                batch_loss = plan.loss_fn(out, yb)
+                if log.record(batch_loss, out, yb):   # True: NaN or infinite (see nan_policy): skip the step
+                    break
+                opt.zero_grad(set_to_none=True)
+                batch_loss.backward()
+                opt.step()
+                if log.after_step(batch_loss):        # callbacks; True once max_steps are done
+                    break
+            if log.end_epoch(epoch, eval_train, x, y):  # validation pass, epoch means; True: stop training
+                break
+    except RuntimeError as exc:
+        if log.steps == 0:
+            shape = (min(batch_size, x.shape[0]), *x.shape[1:])
+            raise RuntimeError(f"training failed on the first batch of {plan.x_name} (shape {shape}, "
+                               f"{x.dtype}): {exc}") from exc
+        raise
+    finally:
+        log.close()
+    return log.finish()
 
-    history = History(label=label, steps_per_epoch=n_train // batch_size if drop_last else -(-n_train // batch_size))
-    watch = nan_policy != "continue"
-    gen = torch.Generator().manual_seed(seed)
-    step_losses: list[torch.Tensor] = []
-    step = 0
-    start = time.perf_counter()
-    epoch_iter: Iterable[int] = range(1, epochs + 1)
-    bar = None
-    if progress:
+
+class _Log:
+    """fit's bookkeeping, apart from its loop: what is recorded per step and per epoch, and when to stop.
+
+    Per step it keeps Python numbers and the batch's predictions (one ``loss.item()``
+    a step, as a hand-written loop does); the epoch's mean loss and accuracy are
+    computed from them once per epoch.
+    """
+
+    def __init__(self, model, opt, plan, history: History, *, nan_policy: str, max_steps: int | None) -> None:
+        self.model, self.opt, self.plan, self.history = model, opt, plan, history
+        self.nan_policy, self.max_steps = nan_policy, max_steps
+        self.callbacks = plan.callbacks
+        self.x_val = plan.x_val.to(plan.device) if plan.x_val is not None else None
+        self.y_val = plan.y_val.to(plan.device) if plan.y_val is not None else None
+        self.steps = 0
+        self.step_losses: list[float] = []
+        self.loss_dtype = torch.float32
+        self.bar = None
+        self.start = time.perf_counter()
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        self.losses: list[float] = []
+        self.sizes: list[int] = []
+        self.preds: list[torch.Tensor] | None = []
+        self.targets: list[torch.Tensor] = []
+
+    def epochs(self, epochs: int, progress: bool) -> Iterable[int]:
+        for cb in self.callbacks:
+            cb.on_fit_start(self.model)
+        if not progress:
+            return range(1, epochs + 1)
         from tqdm.auto import tqdm
 
-        bar = tqdm(epoch_iter, desc=label or "epochs", unit="epoch")
-        epoch_iter = bar
-    for cb in callbacks:
-        cb.on_fit_start(model)
-    try:
-        for ep in epoch_iter:
-            model.train()
-            epoch_losses: list[torch.Tensor] = []
-            correct = torch.zeros((), dtype=torch.long, device=dev)
-            seen = 0
-            acc_ok = True
-            ep_step = 0
-            for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, generator=gen, drop_last=drop_last):
-                if step == 0:
-                    try:
-                        out = model(xb)
-                    except RuntimeError as exc:
-                        raise RuntimeError(f"the model failed on the first batch of x_train (shape "
-                                           f"{tuple(xb.shape)}, {xb.dtype}): {exc}") from exc
-                    check_output(out, label_name, yb, kind, label_max)
-                else:
-                    out = model(xb)
-                batch_loss = loss_fn(out, yb)
-                if kind == "custom":
-                    check_loss_value(batch_loss)
-                detached = batch_loss.detach()
-                bad = watch and not bool(torch.isfinite(detached).all())
-                if not bad:
-                    opt.zero_grad(set_to_none=True)
-                    batch_loss.backward()
-                    opt.step()
-                epoch_losses.append(detached * xb.shape[0])
-                with torch.no_grad():
-                    c = _n_correct(out, yb, kind)
-                if c is None:
-                    acc_ok = False
-                else:
-                    correct += c
-                seen += xb.shape[0]
-                step += 1
-                ep_step += 1
-                step_losses.append(detached)
-                if bad:
-                    history.diverged_step = step
-                    if nan_policy == "raise":
-                        raise DivergedError(_diverged_message(float(detached), ep, ep_step, step, opt),
-                                            epoch=ep, step=step, loss=float(detached), history=history)
-                    break  # "stop": the model keeps the weights from before this step
-                for cb in callbacks:
-                    cb.on_step_end(step, detached)
-                if max_steps is not None and step >= max_steps:
-                    break
-            history.epoch.append(ep)
-            history.train_loss.append(float(torch.stack(epoch_losses).sum()) / seen)
-            history.train_acc.append(int(correct) / seen if acc_ok else float("nan"))
-            if has_val:
-                vl, va = evaluate(model, x_val, y_val, loss=loss if kind != "custom" else loss_fn)
-                history.val_loss.append(vl)
-                history.val_acc.append(va)
-            if bar is not None:
-                post = {"loss": f"{history.train_loss[-1]:.3f}"}
-                if has_val:
-                    post["val_acc"] = f"{history.val_acc[-1]:.3f}"
-                bar.set_postfix(post)
-            for cb in callbacks:
-                cb.on_epoch_end(ep, history)
-            if (max_steps is not None and step >= max_steps) or history.diverged_step is not None:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-        history.step_loss = torch.stack(step_losses).float().cpu().numpy() if step_losses else np.zeros(0)
-        history.wall_time = time.perf_counter() - start
-        if history.diverged_step is None:  # "continue" does not watch each step: find it afterwards
-            bad_steps = np.flatnonzero(~np.isfinite(history.step_loss))
-            history.diverged_step = int(bad_steps[0]) + 1 if bad_steps.size else None
-    for cb in callbacks:
-        cb.on_fit_end(history)
-    return history
+        self.bar = tqdm(range(1, epochs + 1), desc=self.history.label or "epochs", unit="epoch")
+        return self.bar
+
+    def record(self, batch_loss: torch.Tensor, out: torch.Tensor, yb: torch.Tensor) -> bool:
+        """Count the step and keep its loss and predictions; True if its loss is NaN or infinite."""
+        if self.steps == 0 and self.plan.kind == "custom":
+            check_loss_value(batch_loss)
+        value = batch_loss.item()
+        self.loss_dtype = batch_loss.dtype
+        self.steps += 1
+        self.step_losses.append(value)
+        self.losses.append(value)
+        self.sizes.append(yb.shape[0])
+        if self.preds is not None:
+            pred = _predictions(out, yb, self.plan.kind)
+            if pred is None:
+                self.preds = None
+            else:
+                self.preds.append(pred)
+                self.targets.append(yb)
+        if math.isfinite(value) or self.nan_policy == "continue":
+            return False
+        self.history.diverged_step = self.steps
+        if self.nan_policy == "raise":
+            epoch = len(self.history.epoch) + 1
+            raise DivergedError(_diverged_message(value, epoch, len(self.losses), self.steps, self.opt),
+                                epoch=epoch, step=self.steps, loss=value, history=self.history)
+        return True  # "stop": the model keeps the weights from before this step
+
+    def after_step(self, batch_loss: torch.Tensor) -> bool:
+        if self.callbacks:
+            detached = batch_loss.detach()
+            for cb in self.callbacks:
+                cb.on_step_end(self.steps, detached)
+        return self.max_steps is not None and self.steps >= self.max_steps
+
+    def end_epoch(self, epoch: int, eval_train: bool, x: torch.Tensor, y: torch.Tensor) -> bool:
+        """Append the epoch's means and the validation pass to the History; True when training must stop."""
+        h, plan = self.history, self.plan
+        seen = sum(self.sizes)
+        losses = torch.tensor(self.losses, dtype=self.loss_dtype) * torch.tensor(self.sizes, dtype=self.loss_dtype)
+        h.epoch.append(epoch)
+        h.train_loss.append(float(losses.sum()) / seen)
+        h.train_acc.append(float("nan") if self.preds is None else
+                           _n_correct(torch.cat(self.preds), torch.cat(self.targets), plan.kind) / seen)
+        self._new_epoch()
+        if self.x_val is not None:
+            vl, va = _evaluate(self.model, self.x_val, self.y_val, plan.loss_fn, plan.kind)
+            h.val_loss.append(vl)
+            h.val_acc.append(va)
+        if eval_train:
+            tl, ta = _evaluate(self.model, x, y, plan.loss_fn, plan.kind)
+            h.eval_train_loss.append(tl)
+            h.eval_train_acc.append(ta)
+        if self.bar is not None:
+            post = {"loss": f"{h.train_loss[-1]:.3f}"}
+            if h.val_acc:
+                post["val_acc"] = f"{h.val_acc[-1]:.3f}"
+            self.bar.set_postfix(post)
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, h)
+        return (self.max_steps is not None and self.steps >= self.max_steps) or h.diverged_step is not None
+
+    def close(self) -> None:
+        """Fill in the History (also when training raised): per-step losses, wall time, first bad step."""
+        h = self.history
+        if self.bar is not None:
+            self.bar.close()
+        h.step_loss = np.asarray(self.step_losses, dtype=np.float32)
+        h.wall_time = time.perf_counter() - self.start
+        if h.diverged_step is None:  # "continue" does not watch each step: find it afterwards
+            bad_steps = np.flatnonzero(~np.isfinite(h.step_loss))
+            h.diverged_step = int(bad_steps[0]) + 1 if bad_steps.size else None
+
+    def finish(self) -> History:
+        for cb in self.callbacks:
+            cb.on_fit_end(self.history)
+        return self.history
 
 
 def _diverged_message(loss: float, epoch: int, ep_step: int, step: int, opt: torch.optim.Optimizer) -> str:
+    where = (f"the training loss became {loss} at epoch {epoch}, step {ep_step} of that epoch (step {step} of the "
+             f"run); that step was not applied.")
+    policies = ("Pass nan_policy='stop' to end training there and keep the history, or nan_policy='continue' "
+                "to train on regardless.")
+    if step == 1:  # no update has been made yet: the learning rate cannot be the cause
+        return (f"{where} No update had been made yet, so the learning rate is not the cause. Likely causes: initial weights too large (e.g. N(0, 1) with ReLU in a deep net: "
+                f"use He or Xavier initialization), inputs on a large scale (pixels in 0..255: divide by 255; "
+                f"standardize the features), or targets the loss cannot handle (a log of 0 with loss='bce'). "
+                + policies)
     rate = opt.param_groups[0].get("lr") if opt.param_groups else None
     rate_text = f"{type(opt).__name__} with lr={rate:g}" if isinstance(rate, (int, float)) else type(opt).__name__
-    return (f"the training loss became {loss} at epoch {epoch}, step {ep_step} of that epoch (step {step} of the "
-            f"run); that step was not applied. Likely causes: a learning rate too high ({rate_text}: try one 10x "
-            f"smaller), initial weights too large (e.g. N(0, 1) with ReLU: use He or Xavier initialization), or "
-            f"inputs and targets the model or the loss cannot handle (values far too large, a log of 0). "
-            f"Pass nan_policy='stop' to end training there and keep the history, or nan_policy='continue' "
-            f"to train on regardless.")
+    return (f"{where} Likely causes: a learning rate too high ({rate_text}: try one 10x smaller), initial weights "
+            f"too large (e.g. N(0, 1) with ReLU: use He or Xavier initialization), or inputs and targets the model "
+            f"or the loss cannot handle (values far too large, a log of 0). " + policies)

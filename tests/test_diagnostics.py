@@ -467,3 +467,42 @@ def test_activation_profile_widget_redraws_when_a_control_changes():
     panel.controls["activation"].value = "tanh"
     assert panel.calls == 2
     assert panel.last_figure.axes[0].get_title() == "tanh and its derivative"
+
+
+# ----------------------------------------------------------------------------- statistics as plain functions
+
+
+def test_a_learners_statistic_is_one_function_and_comes_back_by_its_key():
+    from coursekit.diagnostics import mean_std
+
+    def positive(module, output):
+        return {"positive": float((output > 0).float().mean())}
+
+    model = mlp([4, 8, 8, 3], "tanh", seed=0)
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    with LayerStats(model, stats=[mean_std, positive]) as stats:
+        nn.functional.cross_entropy(model(x), y).backward()
+    h1 = torch.tanh(model.fc1(x))
+    assert stats.values("positive")["act1"][0] == pytest.approx(float((h1 > 0).float().mean()))
+    assert stats.act_std["act1"][0] == pytest.approx(float(h1.std()), rel=1e-5)
+    assert np.isnan(stats.saturated["act1"][0])  # not asked for: NaN, not a stale default
+    assert np.isfinite(stats.grad_norm["act1"][0])  # gradients are still recorded
+    row = stats.table()[0]
+    assert row["positive"] == stats.values("positive")["act1"][0] and np.isnan(row["p50"])
+    with pytest.raises(TypeError, match=r"stats\[0\] must be a function \(module, output\) -> dict"):
+        LayerStats(model, stats=["mean"])
+
+
+def test_hooks_core_removes_every_hook_even_when_the_body_raises():
+    from coursekit.hooks import Hooks
+
+    model = mlp([4, 8, 3], seed=0)
+    seen = []
+    hooks = Hooks(model, {"fc1": model.fc1}, [lambda m, out: seen.append(out.shape) or {"n": out.shape[0]}])
+    with pytest.raises(RuntimeError, match="boom"):
+        with hooks:
+            model(torch.randn(5, 4))
+            raise RuntimeError("boom")
+    model(torch.randn(7, 4))  # after the block: nothing records
+    assert seen == [torch.Size([5, 8])] and hooks.records["fc1"] == [{"n": 5}] and list(hooks.steps) == [1]
+    assert not model._forward_hooks and not model._forward_pre_hooks and not model.fc1._forward_hooks

@@ -85,8 +85,7 @@ def test_scratch_optimizer_matches_torch_optim_in_float32_on_a_convex_problem(na
 
 
 @pytest.mark.parametrize("name", sorted(ck_optim.SCRATCH))
-def test_make_builds_the_same_steps_as_train_make_optimizer(name):
-
+def test_make_optimizer_scratch_builds_the_same_steps_as_torch_optim(name):
     worst = _run_pair(lambda ps: ck_optim.make_optimizer(name, ps, lr=0.02, momentum=0.8, scratch=True),
                       lambda ps: ck_optim.make_optimizer(name, ps, lr=0.02, momentum=0.8), torch.float64, steps=50)
     assert worst < 1e-10

@@ -165,3 +165,14 @@ def test_table_has_one_row_per_run_and_marks_unreached_accuracy():
         table([a, b], baseline="first")
     with pytest.raises(TypeError, match="runs\\[0\\] must be a RecipeRun"):
         table(["broken"])
+
+
+def test_run_checks_its_recipe_once_at_the_door(digits, monkeypatch):
+    import coursekit.recipes as R
+
+    calls = []
+    real = R.check_recipe
+    monkeypatch.setattr(R, "check_recipe", lambda recipe: calls.append(1) or real(recipe))
+    r = R.run({"activation": "relu", "init": "he", "optimizer": "adam", "batchnorm": False, "dropout": 0.0},
+              digits, [16], epochs=1, seed=0)
+    assert len(calls) == 1 and r.label == R.describe(r.recipe)

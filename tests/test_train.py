@@ -11,7 +11,7 @@ from torch import nn
 from coursekit.data import batches
 from coursekit.models import mlp
 from coursekit.optim import make_optimizer
-from coursekit.train import Callback, History, evaluate, fit, pick_device
+from coursekit.train import Callback, DivergedError, History, evaluate, fit, pick_device
 
 
 def test_fit_matches_a_hand_written_loop_step_for_step(digits):
@@ -175,3 +175,63 @@ def test_liveplot_callback_redraws_in_place(digits, monkeypatch):
 
     fit(mlp([64, 10], seed=0), digits, epochs=3, callbacks=[LivePlot()], progress=False)
     assert shown == [("display", 2), ("update", 2), ("update", 2)]
+
+
+# ----------------------------------------------------------------------------- issue 28's fit cases
+
+
+def test_a_factory_whose_optimizer_is_over_other_parameters_is_refused(digits):
+    other = mlp([64, 10], seed=1)
+    model = mlp([64, 10], seed=0)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="factory built its optimizer over other parameters.*lambda ps"):
+        fit(model, digits, optimizer=lambda ps: torch.optim.SGD(other.parameters(), lr=0.1), epochs=1,
+            progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(before, model.parameters()))
+    # a factory over a subset of the given parameters is fine (e.g. freezing a layer)
+    fit(model, digits, optimizer=lambda ps: torch.optim.SGD(list(ps)[:2], lr=0.1), epochs=1, progress=False)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a PyTorch without CUDA")
+def test_cuda_on_a_pytorch_without_cuda_names_the_argument_and_the_fix(digits):
+    with pytest.raises(ValueError, match=r"device='cuda'.*available: cpu.*make lab TORCH=cuda"):
+        fit(mlp([64, 10]), digits, device="cuda", progress=False)
+    with pytest.raises(ValueError, match=r"device='cuda:0'.*make lab TORCH=cuda"):
+        pick_device("cuda:0")
+
+
+def test_divergence_at_the_first_step_does_not_blame_the_learning_rate():
+    x = torch.full((20, 4), 3e38)  # inputs on an absurd scale: the very first loss is not finite
+    y = torch.zeros(20, dtype=torch.long)
+    with pytest.raises(DivergedError, match="step 1 of the run.*learning rate is not the cause.*initial weights") as e:
+        fit(mlp([4, 8, 2], seed=0), (x, y), optimizer="sgd", lr=1e-3, epochs=1, progress=False)
+    assert "lr=" not in str(e.value) and e.value.step == 1
+    with pytest.raises(DivergedError, match=r"step [2-9]\d* of the run.*learning rate too high \(SGD with lr=1e\+30"):
+        fit(mlp([64, 16, 10], seed=0), (torch.rand(200, 64), torch.randint(0, 10, (200,))), optimizer="sgd",
+            lr=1e30, epochs=3, batch_size=10, progress=False)
+
+
+# ----------------------------------------------------------------------------- train_acc and the honest measure
+
+
+def test_eval_train_measures_the_training_split_in_eval_mode(digits):
+    small = digits.subset(150, seed=0)
+    model = mlp([64, 64, 10], "relu", dropout=0.5, seed=0)
+    torch.manual_seed(0)
+    h = fit(model, small, lr=3e-3, epochs=4, batch_size=50, eval_train=True, progress=False)
+    assert len(h.eval_train_acc) == len(h.eval_train_loss) == 4
+    assert h.eval_train_acc[-1] == pytest.approx(evaluate(model, small.x_train, small.y_train)[1])
+    # train_acc is the minibatch mean in training mode: dropout drops, so it is not the eval-mode number
+    assert h.train_acc != h.eval_train_acc
+    assert fit(mlp([64, 10]), small, epochs=1, progress=False).eval_train_acc == []
+
+
+def test_the_loop_records_what_a_hand_loop_computes(digits):
+    # the epoch means are computed from the per-step numbers, once an epoch
+    model = mlp([64, 32, 10], "relu", dropout=0.2, seed=0)
+    torch.manual_seed(0)
+    h = fit(model, (digits.x_train, digits.y_train), optimizer="sgd", lr=0.1, epochs=1, batch_size=64,
+            progress=False)
+    sizes = [min(64, len(digits.y_train) - i) for i in range(0, len(digits.y_train), 64)]
+    assert h.train_loss[0] == pytest.approx(float(np.dot(h.step_loss, sizes)) / sum(sizes), rel=1e-6)
+    assert h.step_loss.dtype == np.float32 and len(h.step_loss) == h.steps_per_epoch == len(sizes)
