@@ -10,12 +10,15 @@ timed. Target: median at most 150 ms in the browser, where the round trip throug
 the kernel and the page adds about 40-60 ms on a 2-core machine (the browser test
 prints those latencies), so the redraw itself should stay near 90 ms or below.
 
-Two columns, measured in the same run with the moves interleaved so machine
-noise hits both alike: "reused", what the notebooks do (the draw function gets
-the previous figure back and empties its axes, see ``coursekit.plots.panels``),
-and "new figure", the same function hidden behind a wrapper so every move
-builds a new figure; their ratio is the gain. A bare two-panel figure built
-anew each move is the floor of the old way.
+Three columns, measured in the same run with the moves interleaved so machine
+noise hits all alike: "reused", what the notebooks do (the draw function gets
+the previous figure back and empties its axes, see ``coursekit.plots.panels``,
+and ``live_png`` renders the texts through the widget text cache,
+``coursekit/plots/_fast_text_png.py``); "savefig", the same but rendered by plain
+``fig.savefig`` (``live_png(fig, text_cache=False)``); and "new figure", the
+function hidden behind a wrapper so every move builds a new figure (with the
+text cache). Their ratios are the gains of the text cache and of reusing the
+figure. A bare two-panel figure built anew each move is the floor of the old way.
 
     python benchmarks/bench_widgets.py [--repeats 9]
 """
@@ -99,11 +102,20 @@ def _panel(draw, controls):
         return ck.widgets.interactive_figure(draw, **controls)
 
 
-def _move(panel, name, value) -> float:
-    w0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        panel.controls[name].value = value
-    return time.perf_counter() - w0
+def _plain_png(fig):
+    return ck.plots.live_png(fig, text_cache=False)
+
+
+def _move(panel, name, value, *, text_cache: bool = True) -> float:
+    """Move one control and time the redraw; ``text_cache=False``: the PNG by plain ``savefig``."""
+    ck.widgets.live_png = ck.plots.live_png if text_cache else _plain_png
+    try:
+        w0 = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            panel.controls[name].value = value
+        return time.perf_counter() - w0
+    finally:
+        ck.widgets.live_png = ck.plots.live_png
 
 
 def main() -> None:
@@ -112,28 +124,35 @@ def main() -> None:
     args = parser.parse_args()
     ck.setup_notebook(quiet=True)
     print(f"median redraw over {args.repeats} moves, ms (compute + draw + PNG); target: reused <= 90 ms")
-    print(f"  {'widget':28s} {'moved':13s} {'reused':>7s} {'new figure':>11s} {'ratio':>6s}")
+    print(f"  {'widget':28s} {'moved':13s} {'reused':>7s} {'savefig':>8s} {'new figure':>11s} "
+          f"{'cache/savefig':>13s} {'reused/new':>10s}")
     for k, (name, draw, _, moves) in enumerate(widgets()):
         for moved, values in moves:
             # each panel gets its own control widgets (a widget given as a control is used as is)
             reused = _panel(draw, widgets()[k][2])
+            plain = _panel(draw, widgets()[k][2])
             fresh = _panel(lambda **kw: draw(**kw), widgets()[k][2])  # no `fig` parameter: a new figure each move
             if name.startswith("floor"):
                 reused = None
-            t_reused, t_fresh = [], []
+            t_reused, t_plain, t_fresh = [], [], []
             for i in range(args.repeats + 1):
                 value = values[i % 2]
                 a = _move(reused, moved, value) if reused is not None else float("nan")
+                c = _move(plain, moved, value, text_cache=False) if reused is not None else float("nan")
                 b = _move(fresh, moved, value)
                 if i:  # the first move warms caches
                     t_reused.append(a)
+                    t_plain.append(c)
                     t_fresh.append(b)
             r, f = 1000 * statistics.median(t_reused), 1000 * statistics.median(t_fresh)
+            pl = 1000 * statistics.median(t_plain)
             if reused is None:
-                print(f"  {name:28s} {moved:13s} {'':>7s} {f:11.0f}")
+                print(f"  {name:28s} {moved:13s} {'':>7s} {'':>8s} {f:11.0f}")
                 continue
             verdict = "OK" if r <= 90 else "OVER"
-            print(f"  {name:28s} {moved:13s} {r:7.0f} {f:11.0f} {r / f:6.2f}  {verdict}")
+            verdict_plain = "OK" if pl <= 90 else "OVER"
+            print(f"  {name:28s} {moved:13s} {r:7.0f} {pl:8.0f} {f:11.0f} {r / pl:13.2f} {r / f:10.2f}  "
+                  f"cache {verdict}, savefig {verdict_plain}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
 A widget here never computes anything itself: it calls a plain draw function of
 the figures layer (``coursekit.plots``), which computes with the topic module
 (``coursekit.flow``, ``coursekit.surfaces``, ...); tests call both directly and
-the notebook also uses the draw function for a static figure. The tricks that
-keep a redraw fast (reusing the figure, the live style) live in
-:mod:`coursekit.plots.style`.
+the notebook also uses the draw function for a static figure. The widget's
+redraw is ``render`` inside :func:`interactive_figure`: the draw function (into
+the previous figure), then :func:`coursekit.plots.live_png`. The tricks that keep
+it fast (reusing the figure, the live style) live in :mod:`coursekit.plots.style`,
+the text cache in :mod:`coursekit.plots._fast_text_png`.
 Figures are matplotlib PNGs shown in an ``ipywidgets.Image`` (its bytes travel
 to the browser as a binary message, with no base64 and no output area to
 rebuild), so no front-end extension beyond what ``pip install ipywidgets``

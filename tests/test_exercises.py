@@ -70,6 +70,38 @@ def test_list_exercises_filters_by_notebook_and_describe_shows_no_solution():
         ex.list_exercises(3)
 
 
+def test_list_exercises_takes_a_notebook_number_without_its_zero_and_names_the_notebooks_otherwise():
+    assert ex.list_exercises("3") == ex.list_exercises("03") == ex.list_exercises("03_optimizers")
+    assert ex.list_exercises("8") == ["pick_best_rate", "one_fix"]
+    for missing in ("99", "00", "optimizers"):
+        with pytest.raises(ValueError, match=rf"got '{missing}'\. The notebooks with exercises: "
+                                             r"01_vanishing_gradients\.ipynb, 02_relu\.ipynb, .*08_putting_it"):
+            ex.list_exercises(missing)
+
+
+def test_a_numpy_array_or_a_list_where_a_tensor_is_asked_for_is_named_with_the_values_right(capsys):
+    def relu_grad(z):
+        return (z > 0).double().numpy()
+
+    result = check("relu_grad", relu_grad)
+    assert not result and result.status == "wrong"
+    assert "expected a torch.Tensor, got a NumPy array (the values are right)" in capsys.readouterr().out
+    assert "torch.as_tensor" in result.hint
+    result = check("relu_grad", lambda z: (z > 0).double().tolist(), quiet=True)
+    assert "expected a torch.Tensor, got a list of" in result.message and "(the values are right)" in result.message
+    result = check("relu_grad", lambda z: (z < 0).double().numpy(), quiet=True)  # wrong values: those come first
+    assert "expected" in result.message and "torch.Tensor" not in result.message
+    result = check("dropout_forward", lambda x, p, training, generator=None:
+                   EXERCISES["dropout_forward"].reference(x, p, training, generator).numpy(), quiet=True)
+    assert "expected a torch.Tensor, got a NumPy array (the values are right)" in result.message
+
+
+def test_a_single_number_may_come_as_a_python_float_or_a_numpy_scalar():
+    ref = EXERCISES["chain_gradient"].reference
+    assert check("chain_gradient", lambda w, z: float(ref(w, z)), quiet=True)
+    assert check("chain_gradient", lambda w, z: np.float64(ref(w, z)), quiet=True)
+
+
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_reference_passes_its_own_check(name, capsys):
     result = check(name, EXERCISES[name].reference)

@@ -49,9 +49,7 @@ def test_an_endless_loop_is_stopped_with_one_line_naming_the_case_and_the_limit(
         while True:
             pass
 
-    started = time.monotonic()
-    result = check("relu_grad", relu_grad, timeout=0.5)
-    assert time.monotonic() - started < 3
+    result = check("relu_grad", relu_grad, timeout=0.5)  # `while True` ends only by the limit (or `bounded`)
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "Traceback" not in out
     assert not result and result.status == "timeout"
@@ -68,9 +66,7 @@ def test_an_endless_loop_that_catches_exception_is_stopped_too(bounded):
             except Exception:  # the stop is a BaseException: this does not swallow it
                 pass
 
-    started = time.monotonic()
     result = check("relu_grad", relu_grad, quiet=True, timeout=0.5)
-    assert time.monotonic() - started < 3
     assert result.status == "timeout" and "within 0.5 s" in result.message
 
 
@@ -101,8 +97,8 @@ def test_a_function_that_swallows_the_stop_and_returns_is_still_reported(bounded
     assert result.status == "timeout"
 
 
-def test_the_default_limit_is_a_module_setting(bounded, monkeypatch):
-    assert engine.TIMEOUT == 5.0
+def test_an_exercise_without_a_limit_of_its_own_gets_the_module_setting(bounded, monkeypatch):
+    assert EXERCISES["relu_grad"].timeout is None
     monkeypatch.setattr(engine, "TIMEOUT", 0.3)
 
     def relu_grad(z):
@@ -167,15 +163,15 @@ def _in_a_thread(fn, **kwargs):
     box = {}
     thread = threading.Thread(target=lambda: box.update(result=check("relu_grad", fn, quiet=True, **kwargs)),
                               daemon=True)
-    started = time.monotonic()
     thread.start()
     thread.join(15)
     assert not thread.is_alive(), "check hung outside the main thread"
-    return box["result"], time.monotonic() - started
+    return box["result"]
 
 
 def test_outside_the_main_thread_the_limit_is_enforced_by_tracing():
-    # Loops bounded by the clock too, so a broken fallback fails instead of spinning for ever.
+    # Loops bounded by the clock too, so a broken fallback fails instead of spinning for ever:
+    # after 10 s they return the right answer, which would pass if the limit did not stop them.
     def relu_grad(z):
         end = time.monotonic() + 10
         while time.monotonic() < end:
@@ -192,10 +188,9 @@ def test_outside_the_main_thread_the_limit_is_enforced_by_tracing():
         return _relu_grad(z)
 
     for fn in (relu_grad, relu_grad_catching):
-        result, took = _in_a_thread(fn, timeout=0.5)
+        result = _in_a_thread(fn, timeout=0.5)
         assert result.status == "timeout" and "within 0.5 s" in result.message, result.message
-        assert took < 5
-    result, _ = _in_a_thread(_relu_grad, timeout=2)
+    result = _in_a_thread(_relu_grad, timeout=2)
     assert result.passed
 
 
@@ -380,7 +375,8 @@ def test_an_int_where_a_float_is_expected_is_named():
 def test_a_float_where_an_int_is_expected_and_bools_still_pass():
     assert check("count_dead_units", lambda acts: float((acts == 0).all(dim=0).sum()), quiet=True)
     assert check("relu_grad", lambda z: z > 0, quiet=True)
-    assert check("relu_grad", lambda z: np.asarray(z > 0), quiet=True)
+    result = check("relu_grad", lambda z: np.asarray(z > 0), quiet=True)  # bools are fine, an array is not a tensor
+    assert "expected a torch.Tensor, got a NumPy array (the values are right)" in result.message
 
 
 # ----------------------------------------------------------------- the package

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 
 import matplotlib
 
@@ -115,7 +116,7 @@ def test_panels_empties_a_figure_but_keeps_its_axes():
         assert not (ax.lines or ax.patches or ax.collections or ax.texts or ax.containers)
         assert ax.get_legend() is None and ax.get_title() == "" and ax.get_xlabel() == ""
         assert ax.get_yscale() == "linear" and ax.get_autoscale_on()
-    assert fig.texts == [] and fig._suptitle is None
+    assert fig.texts == [] and fig.get_suptitle() == ""
     plt.close(fig)
 
 
@@ -186,26 +187,74 @@ def test_interactive_figure_reserves_the_name_fig():
         widgets.interactive_figure(lambda fig: plt.figure(), fig=(1, 2))
 
 
-def test_live_png_matches_the_usual_rendering_except_text_on_whole_pixels():
-    from coursekit.plots.style import _TextCacheRenderer
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
+
+def test_live_png_matches_matplotlibs_own_rendering_except_text_on_whole_pixels():
     with matplotlib.rc_context(plots.LIVE_STYLE):
-        usual = plots.plot_gradient_flow(depth=4, activation="tanh")
-        cached = plots.plot_gradient_flow(depth=4, activation="tanh")
-        plain = _pixels(usual)
-        plt.close(usual)
-        plt.close(cached)
-        _TextCacheRenderer._cache.clear()
-        first = plots.live_png(cached)
-        assert _TextCacheRenderer._cache, "the texts drawn should be kept for the next redraw"
-        second = plots.live_png(cached)  # every text from the cache now
-    a = np.asarray(Image.open(io.BytesIO(first)).convert("RGB")).astype(int)
-    b = np.asarray(Image.open(io.BytesIO(second)).convert("RGB")).astype(int)
-    assert a.shape == plain.shape and np.array_equal(a, b), "a cached text should paste exactly as it rendered"
-    differ = np.abs(a - plain).sum(axis=-1) > 0
+        fig = plots.plot_gradient_flow(depth=4, activation="tanh")
+        plt.close(fig)
+        plain = _pixels(fig)  # matplotlib's own renderer, savefig
+        first = _rgb(plots.live_png(fig))
+        again = _rgb(plots.live_png(fig))  # the same texts again: from the cache now
+        savefig = _rgb(plots.live_png(fig, text_cache=False))
+    assert np.array_equal(savefig, plain), "text_cache=False is plain savefig"
+    assert first.shape == plain.shape and np.array_equal(first, again), "a cached text pastes as it rendered"
+    differ = np.abs(first - plain).sum(axis=-1) > 0
     assert differ.mean() < 0.08, f"only the texts may move (to whole pixels); {differ.mean():.1%} of pixels differ"
     ink = (plain.sum(axis=-1) < 600).mean()
-    assert abs((a.sum(axis=-1) < 600).mean() - ink) < 0.1 * ink, "as much ink as the usual rendering"
+    assert abs((first.sum(axis=-1) < 600).mean() - ink) < 0.1 * ink, "as much ink as the usual rendering"
+    # the lines and markers are not text: with every text removed, both renderings agree exactly
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_visible(False)
+    assert np.array_equal(_rgb(plots.live_png(fig)), _rgb(plots.live_png(fig, text_cache=False)))
+
+
+def test_live_png_draws_a_new_text_not_an_old_one():
+    fig, (ax,) = plots.panels(1, (3, 2))
+    plt.close(fig)
+    ax.set_title("first title")
+    one = _rgb(plots.live_png(fig))
+    ax.set_title("other words")
+    two = _rgb(plots.live_png(fig))
+    ax.set_title("first title")
+    assert not np.array_equal(one, two) and np.array_equal(one, _rgb(plots.live_png(fig)))
+
+
+def test_without_the_matplotlib_calls_it_needs_the_text_cache_warns_once_and_draws_as_usual(monkeypatch):
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    from coursekit.plots import _fast_text_png
+
+    real = RendererAgg._prepare_font
+    cache_path = _fast_text_png.TextCacheRenderer.draw_text.__code__
+
+    def changed(self, prop):  # fails where the text cache calls it, as in another matplotlib; works elsewhere
+        if sys._getframe(1).f_code is cache_path:
+            raise AttributeError("_prepare_font works otherwise in this matplotlib")
+        return real(self, prop)
+
+    monkeypatch.setattr(RendererAgg, "_prepare_font", changed)
+    monkeypatch.setattr(_fast_text_png, "_works", True)
+    with matplotlib.rc_context(plots.LIVE_STYLE):
+        fig = plots.plot_gradient_flow(depth=3, activation="relu")
+        fig.axes[0].set_title("a title no earlier test drew")  # not in the cache yet: it must be rendered
+        plt.close(fig)
+        with pytest.warns(RuntimeWarning, match="text cache does not work with this matplotlib") as caught:
+            plots.live_png(fig)  # texts already in the cache are pasted until the first that must be rendered
+            png = plots.live_png(fig)
+    assert len([w for w in caught if issubclass(w.category, RuntimeWarning)]) == 1, "warned once"
+    assert np.array_equal(_rgb(png), _pixels(fig)), "after the warning, every text is drawn the usual way"
+
+
+def test_live_png_of_a_zero_size_figure_names_the_argument():
+    fig = plt.figure(figsize=(0, 3))
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"fig must be at least 1 x 1 pixels to render; got a figure of 0 x \d+ pixels"):
+        plots.live_png(fig)
+    with pytest.raises(TypeError, match="text_cache must be True or False; got 'yes'"):
+        plots.live_png(plt.figure(figsize=(2, 2)), text_cache="yes")
 
 
 def test_live_png_refuses_what_is_not_a_figure():

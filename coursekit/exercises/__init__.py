@@ -34,7 +34,7 @@ The student editions (``make student``, ``tools/make_student.py``) use the
 instructions as the message of the stub that replaces each solution.
 
 (The reference solutions are in this package's spec modules, one per notebook,
-``nb01_vanishing_gradients.py`` to ``nb07_batch_norm.py``, so yes: reading their
+``nb01_vanishing_gradients.py`` to ``nb08_putting_it_together.py``, so yes: reading their
 source spoils every exercise. Try first.)
 
 Introduced in ``notebooks/01_vanishing_gradients.ipynb``; every topic notebook uses it.

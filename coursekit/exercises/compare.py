@@ -12,6 +12,8 @@ from .pieces import Exercise, Failure
 
 COMPLEX_HINT = ("the answer is real: a complex dtype comes from a complex number somewhere in the formula (1j, "
                 "torch.complex, a fractional power of a negative number); return a float tensor.")
+TENSOR_HINT = ("return a torch tensor, as the exercise asks: compute with torch functions on the input tensors "
+               "(or wrap your result in torch.as_tensor(...)).")
 INTEGER_HINT = ("compute in floating point: an integer dtype throws the fractions away (use true division /, "
                 "float tensors, and no int() or // on the result).")
 
@@ -92,8 +94,28 @@ def _type_name(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _compare(expected: Any, got: Any, ex: Exercise) -> Failure | None:
-    """None when ``got`` matches ``expected``; otherwise what differs, in words."""
+def _not_a_tensor(got: Any, prefix: str = "") -> Failure | None:
+    """A Failure when ``got``, whose values are right, is not a torch.Tensor (a NumPy array, a list)."""
+    if isinstance(got, torch.Tensor):
+        return None
+    kind = "a NumPy array" if isinstance(got, np.ndarray) else _type_name(got)
+    return Failure(f"{prefix}expected a torch.Tensor, got {kind} (the values are right)", TENSOR_HINT)
+
+
+def _tensor_answer(verify):
+    """A case's verifier that also asks for a torch.Tensor once the values pass (see :func:`_not_a_tensor`)."""
+    def verify_tensor(args: dict[str, Any], got: Any, rerun) -> Failure | None:
+        return verify(args, got, rerun) or _not_a_tensor(got)
+    return verify_tensor
+
+
+def _compare(expected: Any, got: Any, ex: Exercise, *, types: bool = True) -> Failure | None:
+    """None when ``got`` matches ``expected``; otherwise what differs, in words.
+
+    Where the expected answer is a tensor with at least one dimension, the answer
+    must be a torch.Tensor too (``types=False``: compare values only); a single
+    number may come as a tensor, a Python number or a NumPy scalar.
+    """
     names = ex.outputs
     n = len(names)
     if got is None:
@@ -128,6 +150,10 @@ def _compare(expected: Any, got: Any, ex: Exercise) -> Failure | None:
         if text is not None:
             note = _dtype_note(et, gt, g)
             return Failure(text) if note is None else Failure(f"{text}; {note[0]}", note[1])
+        if types and isinstance(e, torch.Tensor) and e.dim() >= 1:
+            problem = _not_a_tensor(g, prefix)
+            if problem is not None:
+                return problem
     return None
 
 

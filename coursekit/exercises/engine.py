@@ -2,7 +2,7 @@
 exercise's cases, finding the hint for a wrong answer, and the registry.
 
 No exercise lives here: each notebook's exercises are in its spec module
-(``nb01_vanishing_gradients.py`` ... ``nb07_batch_norm.py``), which calls
+(``nb01_vanishing_gradients.py`` ... ``nb08_putting_it_together.py``), which calls
 :func:`_register` once per exercise. The helpers for writing cases (``_gen``,
 ``_randn``, ``_rand``, ``_binary``, ``_t``) are here so every spec module shares them.
 Beside it: ``pieces.py`` (the dataclasses), ``compare.py`` (an answer against the
@@ -27,7 +27,8 @@ FAIL_MARK = "✗"
 NOT_IMPLEMENTED = "not implemented yet: fill in the cell above"
 
 TIMEOUT = 5.0
-"""Seconds each case may take before check stops the learner's function (``check(..., timeout=)`` overrides it)."""
+"""Seconds each case may take before check stops the learner's function, unless the exercise sets its own
+limit (``Exercise.timeout``) or the call does (``check(..., timeout=)``)."""
 
 TIMEOUT_HINT = ("look for a loop that never ends: a `while` whose condition never becomes false (is what it tests "
                 "changed inside the loop?); if your function is only slow, check(..., timeout=30) allows more time.")
@@ -47,20 +48,32 @@ def check(name: str, fn: Any, *, quiet: bool = False, timeout: float | None = No
         name: the exercise, e.g. "adam_step" (see :func:`list_exercises`).
         fn: the learner's function (the function itself, not a call to it).
         quiet: don't print; just return the result.
-        timeout: seconds each case may run (default :data:`TIMEOUT`, 5 s; ``math.inf``:
-            no limit). A case that runs longer is stopped, and check reports it
-            and runs no further case.
+        timeout: seconds each case may run: the exercise's own limit if it sets
+            one, else :data:`TIMEOUT`; ``math.inf``: no limit. A case that runs
+            longer is stopped, and check reports it and runs no further case.
 
     Returns:
         A :class:`CheckResult`; ``bool(result)`` is ``result.passed``.
 
+    What it does, case by case (:func:`_run`): make the case's inputs, call
+    ``fn`` on them, compare the answer with the reference's (:mod:`.compare`),
+    and keep the first failure for the line, with the hint of the likeliest
+    mistake. The learner's function gets fresh inputs for every call, so
+    changing them in place is fine.
+
+    Around each call, two guards (:mod:`coursekit.exercises.guards`):
+
+    - a time limit. In your own notebook, Jupyter's Interrupt button would stop
+      a loop that never ends too; the limit is there for the grader
+      (:func:`coursekit.grading.grade` runs this same check unattended, as does
+      CI), where nobody presses it, and it also tells you where the loop was;
+    - Python's, NumPy's and PyTorch's random states, grad mode and the default
+      dtype, put back before every case and afterwards.
+
     Never raises because of the learner's code: exceptions from ``fn`` (including
     ``NotImplementedError`` from a student edition's stub, and ``SystemExit`` from
     ``sys.exit()``) are reported in the line; only Ctrl-C (KeyboardInterrupt)
-    gets through. The learner's function gets fresh inputs for every call, so
-    changing them in place is fine. Python's, NumPy's and PyTorch's global random
-    states, grad mode and the default dtype are restored before every case and
-    afterwards. How the time limit is enforced: see :mod:`coursekit.exercises.guards`.
+    gets through.
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
@@ -87,7 +100,9 @@ def check(name: str, fn: Any, *, quiet: bool = False, timeout: float | None = No
 
 def list_exercises(notebook: str | None = None) -> list[str]:
     """Names of the exercises, in course order; only one notebook's if ``notebook`` is
-    given (its file name or its number, e.g. "03" or "03_optimizers.ipynb").
+    given: its number ("03" or "3") or its file name ("03_optimizers.ipynb", "03_optimizers").
+
+    Raises ValueError, naming the notebooks that have exercises, when ``notebook`` has none.
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb``.
     """
@@ -95,9 +110,16 @@ def list_exercises(notebook: str | None = None) -> list[str]:
         return list(EXERCISES)
     if not isinstance(notebook, str):
         raise TypeError(f"notebook must be a string such as '03'; got {type(notebook).__name__}")
-    key = Path(notebook).name
-    return [n for n, ex in EXERCISES.items() if ex.notebook == key or ex.notebook.startswith(key + "_")
-            or ex.notebook.startswith(key.removesuffix(".ipynb"))]
+    key = Path(notebook.strip()).name.removesuffix(".ipynb")
+    if key.isdigit():
+        key = f"{int(key):02d}"  # "3" is notebook 03
+    names = [n for n, ex in EXERCISES.items()
+             if ex.notebook.removesuffix(".ipynb") == key or ex.notebook.startswith(key + "_")]
+    if not names:
+        with_exercises = list(dict.fromkeys(ex.notebook for ex in EXERCISES.values()))
+        raise ValueError(f"notebook must be one that has exercises, by number ('03') or file name; got "
+                         f"{notebook!r}. The notebooks with exercises: {', '.join(with_exercises)}")
+    return names
 
 
 def describe(name: str) -> str:
@@ -274,7 +296,7 @@ def _known_mistake(ex: Exercise, first: int, outcomes: list[tuple[Any, Failure |
                     wrong = mistake.fn(*ex.cases[i].make().values())
                 except Exception:
                     continue
-            matches = _compare(wrong, got, ex) is None
+            matches = _compare(wrong, got, ex, types=False) is None
             if i == first and not matches:
                 score = 0
                 break

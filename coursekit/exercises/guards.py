@@ -23,7 +23,6 @@ BaseException, so a learner's ``except Exception:`` does not swallow it; a bare
 from __future__ import annotations
 
 import ast
-import functools
 import inspect
 import math
 import random
@@ -179,7 +178,6 @@ class GlobalState:
 # --------------------------------------------------------------------------- signatures
 
 
-@functools.lru_cache(maxsize=None)
 def exercise_parameters(signature: str) -> tuple[tuple[str, str | None], ...]:
     """The positional parameters of an exercise's ``def`` line: (name, default as written or None)."""
     source = signature.strip() + "\n    pass\n"

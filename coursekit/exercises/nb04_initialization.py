@@ -100,7 +100,6 @@ def _predict_signal_change(depth, activation, weight_std, width):
 
 _register(Exercise(
     name="predict_signal_change",
-    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="04_initialization.ipynb",
     signature=("def predict_signal_change(depth: int, activation: str, weight_std: float, "
                "width: int) -> float:"),

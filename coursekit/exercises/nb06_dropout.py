@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from .compare import _to_tensor, _type_name
+from .compare import _tensor_answer, _to_tensor, _type_name
 from .engine import _gen, _rand, _randn, _register
 from .pieces import Case, Exercise, Failure, Mistake
 
@@ -141,10 +141,10 @@ _register(Exercise(
     reference=_dropout,
     cases=(
         Case("eval mode, p = 0.5", _dropout_case(111, 0.5, False, (6, 7))),
-        Case("training, p = 0.3, 100,000 units", _dropout_case(112, 0.3, True), verify=_verify_dropout),
-        Case("training, p = 0.8", _dropout_case(113, 0.8, True), verify=_verify_dropout),
+        Case("training, p = 0.3, 100,000 units", _dropout_case(112, 0.3, True), verify=_tensor_answer(_verify_dropout)),
+        Case("training, p = 0.8", _dropout_case(113, 0.8, True), verify=_tensor_answer(_verify_dropout)),
         Case("training, p = 0", _dropout_case(114, 0.0, True, (5, 4))),
-        Case("training, p = 1", _dropout_case(115, 1.0, True, (3, 4)), verify=_verify_dropout),
+        Case("training, p = 1", _dropout_case(115, 1.0, True, (3, 4)), verify=_tensor_answer(_verify_dropout)),
     ),
     mistakes=(
         Mistake("in eval mode (training=False) dropout does nothing: return x unchanged.",
@@ -275,7 +275,6 @@ def _verify_mc(args: dict[str, Any], got: Any, rerun: Callable[[], Any]) -> Fail
 
 _register(Exercise(
     name="mc_dropout_probs",
-    timeout=60.0,  # its check trains networks: seconds per case, more on a busy machine
     notebook="06_dropout.ipynb",
     signature="def mc_dropout_probs(model, x, n_samples):",
     instructions=("Monte Carlo dropout: switch on only the dropout layers (m.train() for every m in model.modules() "
@@ -284,11 +283,11 @@ _register(Exercise(
                   "back in eval mode and return the average, shape (batch, classes)."),
     reference=_mc_dropout_probs,
     cases=(
-        Case("dropout 0.5, 400 samples", _mc_case(131, 0.5), verify=_verify_mc),
-        Case("dropout 0.2, 400 samples", _mc_case(132, 0.2), verify=_verify_mc),
-        Case("no dropout (p = 0): every pass is the same", _mc_case(133, 0.0, n_samples=3), verify=_verify_mc),
-        Case("a network with batch norm, dropout 0.5", _mc_case(134, 0.5, batchnorm=True), verify=_verify_mc),
-        Case("one example", _mc_case(135, 0.5, batch=1), verify=_verify_mc),
+        Case("dropout 0.5, 400 samples", _mc_case(131, 0.5), verify=_tensor_answer(_verify_mc)),
+        Case("dropout 0.2, 400 samples", _mc_case(132, 0.2), verify=_tensor_answer(_verify_mc)),
+        Case("no dropout (p = 0): every pass is the same", _mc_case(133, 0.0, n_samples=3), verify=_tensor_answer(_verify_mc)),
+        Case("a network with batch norm, dropout 0.5", _mc_case(134, 0.5, batchnorm=True), verify=_tensor_answer(_verify_mc)),
+        Case("one example", _mc_case(135, 0.5, batch=1), verify=_tensor_answer(_verify_mc)),
     ),
     outputs=("probs",),
     mistakes=(

@@ -72,8 +72,9 @@ class Exercise:
         error_hint: the hint when the learner's function raises (default: ``hint``).
         rtol, atol: tolerances; None picks them from the dtype (float64: 1e-6 and
             1e-9; float32: 1e-4 and 1e-6).
-        timeout: seconds each case may take, for exercises whose check trains a
-            network (None: the engine's default, a few seconds).
+        timeout: seconds each call of the learner's function may take, for an
+            exercise whose solution does real work, with the reason beside it
+            (None: the engine's ``TIMEOUT``).
     """
 
     name: str

@@ -11,6 +11,7 @@ Every function returns the matplotlib ``Figure`` (or draws into ``ax=``), and th
 functions behind widgets take ``fig=`` to redraw into their previous figure.
 
 - :mod:`.style`: the colour per technique (:func:`color`), :func:`panels`, the live style, :func:`live_png`
+  (its widget text cache, a speed-up only: the private ``_fast_text_png``)
 - :mod:`.training`: :func:`plot_history`, :func:`compare_histories`, :func:`show_images`, :class:`LivePlot` (00)
 - :mod:`.gradients`: per-layer gradient norms and histograms, the gradient-flow and activation widgets (01, 02)
 - :mod:`.optimizers`: surfaces, trajectories, the optimizers' family tree (03)

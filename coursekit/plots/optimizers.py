@@ -143,7 +143,7 @@ def plot_trajectory(
 
     Args:
         surface: a name from :data:`SURFACES`.
-        optimizer: an optimizer name (see :func:`coursekit.train.make_optimizer`).
+        optimizer: an optimizer name (see :func:`coursekit.optim.make_optimizer`).
         lr: learning rate, > 0.
         momentum: used by "momentum" and "nesterov".
         steps: optimizer steps, >= 1.

@@ -7,12 +7,13 @@ Widgets redraw often, so three things here exist for speed, and only here:
 :func:`panels` empties the axes of a widget's previous figure instead of
 building new ones (and keeps to five ticks an axis), :data:`LIVE_STYLE` is the
 rc style of live redraws (no grid lines, titles at a fixed height, no font
-hinting), and :func:`live_png` renders a live redraw with a text cache (text is
-most of the drawing time, and a widget draws the same tick labels and titles
-again and again). Measured side by side by ``benchmarks/bench_widgets.py``:
-reusing the figure takes about a quarter less time per redraw than building a
-new one on a 2-core CPU; the text cache about halves the time to render the PNG
-(78 -> 39 ms for notebook 01's figure).
+hinting), and :func:`live_png` renders a live redraw, its texts through the
+widget text cache of :mod:`coursekit.plots._fast_text_png` (text is most of the
+drawing time, and a widget draws the same tick labels and titles again and
+again). ``benchmarks/bench_widgets.py`` measures each gain side by side.
+
+The widget's redraw, in one place: :func:`coursekit.widgets.interactive_figure`
+calls the draw function (which starts with :func:`panels`) and then :func:`live_png`.
 """
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from typing import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 from matplotlib.transforms import ScaledTranslation
+
+from . import _fast_text_png
 
 __all__ = ["COLORS", "LIVE_STYLE", "color", "live_png", "panels", "use_course_style"]
 
@@ -54,77 +57,35 @@ COLORS = {
 #: without font hinting, which renders faster at the course's 72 dpi and looks the same.
 LIVE_STYLE = {"axes.grid": False, "axes.titley": 1.0, "text.hinting": "no_hinting"}
 
-class _TextCacheRenderer(RendererAgg):
-    """Agg, with each text's rendered bitmap kept for the next time the same text is drawn.
-
-    Matplotlib lays out and renders every text anew, glyph by glyph, on every
-    draw. A widget draws mostly the same texts each time (tick labels, titles,
-    axis labels), so this renders a string once, with FreeType's whole-string
-    bitmap, and pastes that bitmap afterwards. The colour comes from the
-    graphics context when pasting, so one bitmap serves every colour. Texts
-    land on whole pixels (matplotlib places them to 1/64 of a pixel), which is
-    the only visible difference. Mathtext, TeX, and texts with font features or
-    a language go the usual way; so does everything if this matplotlib lacks
-    the FreeType calls used here.
-    """
-
-    _cache: dict = {}
-    _MAX = 2048  # strings kept (a few KB each); emptied when full
-    _works = True
-
-    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        special = ismath or (mtext is not None and (getattr(mtext, "get_fontfeatures", lambda: None)()
-                                                     or getattr(mtext, "get_language", lambda: None)()))
-        if special or not _TextCacheRenderer._works:
-            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        antialiased = gc.get_antialiased()
-        key = (s, hash(prop), self.dpi, antialiased, get_hinting_flag())
-        hit = self._cache.get(key)
-        try:
-            if hit is None:
-                font = self._prepare_font(prop)
-                font.set_text(s, 0, flags=get_hinting_flag())
-                font.draw_glyphs_to_bitmap(antialiased=antialiased)
-                xo, yo = font.get_bitmap_offset()
-                hit = (font.get_image().copy(), xo / 64.0, yo / 64.0, font.get_descent() / 64.0)
-                if len(self._cache) >= self._MAX:
-                    self._cache.clear()
-                self._cache[key] = hit
-            image, xo, yo, descent = hit
-            xd = descent * math.sin(math.radians(angle))
-            yd = descent * math.cos(math.radians(angle))
-            self._renderer.draw_text_image(image, round(x + xo + xd), round(y + yo + yd) + 1, angle, gc)
-        except (AttributeError, TypeError):  # another matplotlib: the usual way from now on
-            _TextCacheRenderer._works = False
-            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-
-
-class _TextCacheCanvas(FigureCanvasAgg):
-    """An Agg canvas that draws with :class:`_TextCacheRenderer`."""
-
-    def get_renderer(self):
-        w, h = self.figure.bbox.size
-        key = (w, h, self.figure.dpi)
-        if getattr(self, "_renderer_key", None) != key:
-            self.renderer = _TextCacheRenderer(w, h, self.figure.dpi)
-            self._renderer_key = key
-        return self.renderer
-
-
-def live_png(fig: Figure) -> bytes:
-    """The PNG of a widget's redraw: at the figure's own size and dpi, with the text cache.
+def live_png(fig: Figure, *, text_cache: bool = True) -> bytes:
+    """The PNG of a widget's redraw, at the figure's own size and dpi.
 
     No ``bbox_inches="tight"`` (a second layout pass: the draw functions lay
-    their figures out) and light compression. Close ``fig`` to pyplot first if
-    it was made with pyplot (as :func:`coursekit.widgets.interactive_figure` does):
-    the figure moves to a canvas of its own.
+    their figures out) and light compression. With ``text_cache`` (what
+    :func:`coursekit.widgets.interactive_figure` uses) the texts come from
+    :mod:`coursekit.plots._fast_text_png`, the widget speed-up for text: the
+    same picture but for texts on whole pixels, rendered faster because a widget
+    draws the same tick labels and titles again and again
+    (``benchmarks/bench_widgets.py`` prints the gain). ``text_cache=False`` is
+    plain matplotlib, ``fig.savefig``. Close ``fig`` to pyplot first if it was
+    made with pyplot (as ``interactive_figure`` does): the figure moves to a
+    canvas of its own.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
-    if not isinstance(fig.canvas, _TextCacheCanvas):
-        _TextCacheCanvas(fig)  # sets fig.canvas
+    width, height = fig.get_size_inches() * fig.dpi
+    if not (width >= 1 and height >= 1):
+        w_in, h_in = (float(v) for v in fig.get_size_inches())
+        raise ValueError(f"fig must be at least 1 x 1 pixels to render; got a figure of {width:g} x {height:g} "
+                         f"pixels ({w_in:g} x {h_in:g} inches at {fig.dpi:g} dpi): give it a figsize above 0")
+    if not isinstance(text_cache, bool):
+        raise TypeError(f"text_cache must be True or False; got {text_cache!r}")
+    if text_cache:
+        return _fast_text_png.png(fig)
+    if type(fig.canvas) is not FigureCanvasAgg:  # e.g. the text cache's canvas from an earlier call
+        FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+    fig.savefig(buf, format="png", dpi=fig.dpi, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 
@@ -143,7 +104,7 @@ def panels(ncols: int, figsize: tuple[float, float], *, fig=None, width_ratios: 
     The draw functions behind the course's widgets start with this. A widget
     passes back the figure of its previous redraw, and that figure's axes are
     emptied instead of being built anew. The picture is the same as on a new
-    figure and the redraw is faster (the module docstring gives the measured gain).
+    figure and the redraw is faster (``benchmarks/bench_widgets.py`` measures the gain).
 
     Emptying removes every line, patch, collection, container (bars), text,
     image and legend, the titles and axis labels, and the figure's own texts
@@ -166,7 +127,6 @@ def panels(ncols: int, figsize: tuple[float, float], *, fig=None, width_ratios: 
 
     Introduced in ``notebooks/01_vanishing_gradients.ipynb`` (its widget).
     """
-
     if not isinstance(ncols, int) or isinstance(ncols, bool) or ncols < 1:
         raise ValueError(f"ncols must be an integer >= 1; got {ncols!r}")
     if (not isinstance(figsize, (tuple, list)) or len(figsize) != 2
@@ -251,13 +211,11 @@ def _few_ticks(ax) -> None:
         axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
 
 
-
 def _log_ticks(ax) -> None:
     """Readable log-scale ticks: plain numbers over a short range, a few decades over a long one.
 
     (Also fast: few tick labels and no minor labels, which matters in a widget.)
     """
-
     lo, hi = ax.get_ylim()
     lo = max(lo, 1e-300)
     if hi / lo < 30:
@@ -291,10 +249,7 @@ def _power_of_ten(value: float, _pos=None) -> str:
     return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
-
-
 def _few_xticks(ax, n: int = 4) -> None:
-
     ax.xaxis.set_major_locator(MaxNLocator(nbins=n, integer=True))
 
 
