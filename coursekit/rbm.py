@@ -32,7 +32,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._checks import check_bool, check_choice, check_float, check_generator, check_int
-from .rbm_fast import FastCD, draw_noise
 
 __all__ = [
     "RBM", "RBMHistory", "all_binary_states", "MAX_ENUMERATION_UNITS",
@@ -448,9 +447,8 @@ class RBM(nn.Module):
         ``p(h | v)`` of the batch; the model term is replaced by the statistics
         after ``k`` Gibbs steps, started from the data (CD-k) or, when ``chain``
         is given, from the persistent chains' hidden states (PCD-k, Tieleman 2008).
-        Averaged over the batch. The random numbers are drawn exactly as the
-        training loop of :meth:`fit` draws them, so a ``fit`` step can be compared
-        to ``params + lr * gradient`` number for number.
+        Averaged over the batch. Binary states are drawn with ``torch.bernoulli``
+        from ``generator``; :meth:`fit` calls this once per minibatch.
 
         Args:
             v: a batch of visible rows in [0, 1], shape ``(n, n_visible)``.
@@ -476,27 +474,26 @@ class RBM(nn.Module):
             chain = self._check_h(chain, "chain", binary=True)
             if chain.shape[0] != v.shape[0]:
                 raise ValueError(f"chain must have one row per example of v ({v.shape[0]}); got {chain.shape[0]}")
-        n = v.shape[0]
-        w, a, b = self.weight.detach(), self.visible_bias.detach(), self.hidden_bias.detach()
-        # uniforms for the hidden samples (h = 1 where u < p) and logits of uniforms for the visible
-        # ones (v = 1 where logit(u) < pre-activation: the same event as u < sigmoid(pre-activation))
-        uh, lv = draw_noise(generator, 1, k, self.n_hidden, self.n_visible, n, sample_visible,
-                            v.device, v.dtype)
-        u_h = [uh[0, j, :self.n_hidden].T for j in range(k)]  # (n, n_hidden) uniforms per Gibbs step
+        return self._cd_gradient(v, k, chain, sample_visible, generator)
+
+    def _cd_gradient(self, v: torch.Tensor, k: int, chain: torch.Tensor | None, sample_visible: bool,
+                     generator: torch.Generator | None) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        # cd_gradient without the argument checks: fit checks its arguments once and calls this
+        w, a, b = self.weight, self.visible_bias, self.hidden_bias
         with torch.no_grad():
             h_data = torch.sigmoid(F.linear(v, w, b))  # positive phase: p(h | data)
-            draws = iter(u_h)
-            h = chain if chain is not None else (next(draws) < h_data).to(v.dtype)
-            for j in range(k):
-                pre_v = torch.addmm(a, h, w)
-                v_model = (pre_v > lv[0, j].T).to(v.dtype) if sample_visible else torch.sigmoid(pre_v)
-                h_model = torch.sigmoid(F.linear(v_model, w, b))
-                if chain is not None or j < k - 1:
-                    h = (next(draws) < h_model).to(v.dtype)
+            h = chain if chain is not None else torch.bernoulli(h_data, generator=generator)
+            for step in range(k):  # negative phase: k Gibbs steps
+                v_probs = torch.sigmoid(F.linear(h, w.T, a))  # p(v | h)
+                v_model = torch.bernoulli(v_probs, generator=generator) if sample_visible else v_probs
+                h_model = torch.sigmoid(F.linear(v_model, w, b))  # p(h | v_model)
+                if chain is not None or step < k - 1:
+                    h = torch.bernoulli(h_model, generator=generator)
+            n = v.shape[0]
             grads = {
                 "weight": (h_data.T @ v - h_model.T @ v_model) / n,
-                "visible_bias": (v.sum(0) - v_model.sum(0)) / n,
-                "hidden_bias": (h_data.sum(0) - h_model.sum(0)) / n,
+                "visible_bias": (v - v_model).mean(0),
+                "hidden_bias": (h_data - h_model).mean(0),
             }
         return grads, (h if chain is not None else None)
 
@@ -534,10 +531,8 @@ class RBM(nn.Module):
             theta    = theta + velocity
 
         with the weight decay applied to ``W`` only, never to the biases (the
-        guide's advice). The gradient estimate is :meth:`cd_gradient`'s; the loop
-        that applies it lives in :mod:`coursekit.rbm_fast`, the same arithmetic
-        preallocated and in place, proven equal to these formulas by
-        ``tests/test_rbm_fast.py``.
+        guide's advice). The gradient estimate is :meth:`cd_gradient`'s: the loop
+        below is these two lines and nothing else.
 
         Args:
             x: training rows in [0, 1], shape ``(n, n_visible)``; greyscale values
@@ -624,35 +619,43 @@ class RBM(nn.Module):
         start_time = time.perf_counter()
         momenta = [initial_momentum if (initial_momentum is not None and ep < momentum_switch) else momentum
                    for ep in range(epochs)]
-        state = FastCD(self, batch_size, k, persistent, sample_visible, any(mu > 0 for mu in momenta))
-        x_aug = state.augment(x)
+        velocity = {name: torch.zeros_like(p) for name, p in self.named_parameters()}
+        chain = torch.zeros(batch_size, self.n_hidden, device=dev, dtype=x.dtype) if persistent else None
+        n_batches = history.steps_per_epoch
         try:
             for ep in range(epochs):
-                with torch.inference_mode():
-                    before = state.wa.clone() if nan_policy != "continue" else None
-                    state.epoch(x_aug, gen, lr, momenta[ep], weight_decay, shuffle)
-                    if before is not None and not bool(torch.isfinite(state.wa).all()):
-                        state.wa.copy_(before)  # back to the end of the epoch before
-                        history.diverged_epoch = ep + 1
-                        if nan_policy == "raise":
-                            raise FloatingPointError(
-                                f"RBM training diverged: the weights became NaN or infinite during epoch {ep + 1} "
-                                f"(updates {self.num_updates + 1} to {self.num_updates + history.steps_per_epoch})"
-                                f"; the RBM keeps its parameters from before that epoch. Likely cause: lr={lr:g} "
-                                f"is too high (the guide uses 0.01 to 0.1); also check momentum={momenta[ep]:g}. "
-                                f"Pass nan_policy='stop' to end training there, or 'continue' to train on.")
-                        break
-                    state.write_back()
-                self.num_updates += history.steps_per_epoch
+                before = {name: p.clone() for name, p in self.named_parameters()} if nan_policy != "continue" else None
+                order = torch.randperm(n, generator=gen, device=dev) if shuffle else torch.arange(n, device=dev)
+                order = order.repeat(-(-n_batches * batch_size // n))[: n_batches * batch_size]  # top up the last batch
+                for t in range(n_batches):
+                    v = x[order[t * batch_size:(t + 1) * batch_size]]
+                    grads, chain = self._cd_gradient(v, k, chain, sample_visible, gen)
+                    with torch.no_grad():
+                        for name, p in self.named_parameters():
+                            step = lr * (grads[name] - weight_decay * p) if name == "weight" else lr * grads[name]
+                            velocity[name] = momenta[ep] * velocity[name] + step
+                            p.add_(velocity[name])
+                if before is not None and not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
+                    with torch.no_grad():  # back to the end of the epoch before
+                        for name, p in self.named_parameters():
+                            p.copy_(before[name])
+                    history.diverged_epoch = ep + 1
+                    if nan_policy == "raise":
+                        raise FloatingPointError(
+                            f"RBM training diverged: the weights became NaN or infinite during epoch {ep + 1} "
+                            f"(updates {self.num_updates + 1} to {self.num_updates + n_batches})"
+                            f"; the RBM keeps its parameters from before that epoch. Likely cause: lr={lr:g} "
+                            f"is too high (the guide uses 0.01 to 0.1); also check momentum={momenta[ep]:g}. "
+                            f"Pass nan_policy='stop' to end training there, or 'continue' to train on.")
+                    break
+                self.num_updates += n_batches
                 if monitor:
                     self._monitor(history, ep + 1, mon_rows, x_val, mon_gen)
                 if on_epoch_end is not None:
                     on_epoch_end(ep + 1, self)
         finally:
-            state.write_back()
             history.wall_time = time.perf_counter() - start_time
-        if persistent:
-            self.persistent_chain = state.persistent_chain()
+        self.persistent_chain = chain
         return history
 
     def _monitor(self, history: RBMHistory, epoch: int, x_mon: torch.Tensor, x_val: torch.Tensor | None,
