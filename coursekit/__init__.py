@@ -10,6 +10,7 @@ Topic modules compute numbers and never import matplotlib; read them beside the 
 - ``coursekit.train``: ``fit``, ``evaluate``, ``History``, callbacks (00)
 - ``coursekit.claims``: run an experiment over seeds, check a claim on every seed (00-08)
 - ``coursekit.diagnostics``: ``LayerStats`` hooks, ``UnitInputTracker`` (01, 02, 07)
+- ``coursekit.tables``: ``StatsTable``, the small printed tables of claims, recipes and diagnostics
 - ``coursekit.flow``: a fresh deep net's gradient flow and activation profile (01, 02)
 - ``coursekit.optim``: optimizer names, one factory, scratch optimizers (03)
 - ``coursekit.surfaces``: test surfaces and optimizer trajectories (03)
@@ -35,7 +36,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "data", "idx", "models", "init", "depth", "train", "claims", "plots", "notebook", "diagnostics", "flow", "widgets",
-    "surfaces", "optim", "rbm", "rbm_fast", "dbn", "layers", "exercises", "recipes",
+    "surfaces", "optim", "rbm", "rbm_fast", "dbn", "layers", "exercises", "recipes", "tables",
 )
 
 __all__ = ["__version__", "setup_notebook", *_SUBMODULES]

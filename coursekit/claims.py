@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ._checks import check_int
-from .diagnostics import StatsTable
+from .tables import StatsTable
 
 __all__ = ["seeds", "over_seeds", "SeedRuns", "claim", "Claim", "spread", "PASS_MARK"]
 

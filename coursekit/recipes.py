@@ -40,10 +40,11 @@ from ._checks import (
     check_tensor,
 )
 from .data import Dataset
-from .diagnostics import LayerStats, StatsTable
+from .diagnostics import LayerStats
 from .init import SCHEME_NAMES
 from .models import ACTIVATIONS, mlp
 from .optim import OPTIMIZERS
+from .tables import StatsTable
 from .train import fit, model_device
 
 __all__ = [

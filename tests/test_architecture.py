@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coursekit"
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 DRAWING = ("matplotlib", "ipywidgets", "IPython.display")
 MAX_LINES = 560  # "about 500"; the readable RBM class alone is about 490 (see CONTRIBUTING)
-LONG_ALLOWED = {"rbm.py": 700, "diagnostics.py": 620}  # one class each that is read as a whole
+LONG_ALLOWED = {"rbm.py": 700}  # rbm.py: the readable RBM class; to go under 500 with the readable CD loop (issue 27)
 
 
 def _name(path: Path) -> str:
@@ -146,3 +146,9 @@ def test_the_rules_see_real_violations(tmp_path):
     found = _imports(fake, "coursekit.probe")
     assert ("coursekit.data", False, 4) in found and ("matplotlib.pyplot", False, 5) in found
     assert ("torch", True, 1) in found
+
+
+def test_claims_do_not_depend_on_the_diagnostics():
+    # a claim over seeds needs a table, not the hooks: StatsTable lives in coursekit/tables.py
+    imported = {m for m, _, _ in _imports(PACKAGE / "claims.py")}
+    assert "coursekit.diagnostics" not in imported, "claims.py should import StatsTable from coursekit.tables"
