@@ -15,15 +15,30 @@ every seed *and* on the mean::
 
 ``claim`` prints one line that is the same on every machine (thresholds and a
 verdict, never a measured number), e.g. ``✓ ReLU reaches 90 % where sigmoid
-stays below 50 %: on 3/3 seeds and on the mean``, and raises an
-``AssertionError`` that states the expected result and the failing numbers when
-it does not hold.
+stays below 50 %: on 3/3 seeds and on the mean``.
+
+Where a claim compares numbers, say so with :func:`above` and :func:`below`
+(combined with ``&``): the verdict is the same, and the claim census
+(``make census``) also learns *by how much* each seed held::
+
+    ck.claims.claim("ReLU reaches 90 % where sigmoid stays below 50 %", runs,
+                    lambda r: ck.claims.above(r["relu"], 0.90) & ck.claims.below(r["sigmoid"], 0.50))
+
+A claim that does not hold prints a ``✗`` line instead: what did not hold, on
+which seeds, and how often the census saw it hold over many other seeds; the
+notebook goes on. With the environment variable ``COURSEKIT_CLAIMS=strict``
+(the tests and the census set it) it raises an ``AssertionError`` that states
+the expected result and the failing numbers.
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -31,9 +46,17 @@ import numpy as np
 from ._checks import check_int
 from .tables import StatsTable
 
-__all__ = ["seeds", "over_seeds", "SeedRuns", "claim", "Claim", "spread", "PASS_MARK"]
+__all__ = ["seeds", "over_seeds", "SeedRuns", "claim", "Claim", "above", "below", "Margin", "spread",
+           "PASS_MARK", "FAIL_MARK", "MODE_ENV", "LOG_ENV", "LEDGER"]
 
 PASS_MARK = "✓"
+FAIL_MARK = "✗"
+#: ``COURSEKIT_CLAIMS=strict``: a claim that does not hold raises (tests, census); unset: it prints ✗.
+MODE_ENV = "COURSEKIT_CLAIMS"
+#: ``COURSEKIT_CLAIMS_LOG=path``: append one JSON line per claim checked (what ``tools/census.py`` reads).
+LOG_ENV = "COURSEKIT_CLAIMS_LOG"
+#: The committed census ledger: how often each claim of the notebooks held over many seed triplets.
+LEDGER = Path(__file__).with_name("claims_ledger.json")
 
 
 def seeds(base: int, n: int = 3) -> list[int]:
@@ -52,6 +75,72 @@ def seeds(base: int, n: int = 3) -> list[int]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A comparison that remembers by how much it held: what :func:`above` and :func:`below` return.
+
+    ``bool(m)`` is the verdict; ``m.margins`` is one ``(label, margin)`` per
+    comparison, a margin being how far the measured value lies on the right side
+    of its threshold (negative: on the wrong side; NaN: the value was NaN).
+    Combine comparisons with ``&`` (all must hold) or ``|`` (one must hold).
+    """
+
+    held: bool
+    margins: tuple[tuple[str, float], ...]
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    def __and__(self, other: "Margin | bool") -> "Margin":
+        other = _as_margin(other, "the right side of &")
+        return Margin(self.held and other.held, self.margins + other.margins)
+
+    def __or__(self, other: "Margin | bool") -> "Margin":
+        other = _as_margin(other, "the right side of |")
+        return Margin(self.held or other.held, self.margins + other.margins)
+
+    __rand__ = __and__
+    __ror__ = __or__
+
+
+def _as_margin(value: Any, what: str) -> Margin:
+    if isinstance(value, Margin):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return Margin(bool(value), ())
+    raise TypeError(f"{what} must be ck.claims.above(...), ck.claims.below(...) or True/False; "
+                    f"got {type(value).__name__}")
+
+
+def _compare(value: Any, threshold: Any, label: str | None, sign: str) -> Margin:
+    for name, v in (("value", value), ("threshold", threshold)):
+        if not _is_number(v) and not (isinstance(v, np.ndarray) and v.ndim == 0):
+            raise TypeError(f"{name} must be a number; got {type(v).__name__} {v!r}")
+    value, threshold = float(value), float(threshold)
+    if math.isnan(threshold):
+        raise ValueError("threshold must be a number, not NaN")
+    margin = value - threshold if sign == ">=" else threshold - value
+    held = value >= threshold if sign == ">=" else value < threshold  # False when value is NaN
+    text = label if label is not None else f"value {sign} {threshold:g}"
+    return Margin(bool(held), ((text, margin),))
+
+
+def above(value: float, threshold: float, label: str | None = None) -> Margin:
+    """``value >= threshold``, remembering the margin ``value - threshold``.
+
+    Args:
+        value: the measured number (NaN never holds).
+        threshold: the number the text names.
+        label: a short name for the census ledger (default ``"value >= threshold"``).
+    """
+    return _compare(value, threshold, label, ">=")
+
+
+def below(value: float, threshold: float, label: str | None = None) -> Margin:
+    """``value < threshold``, remembering the margin ``threshold - value``; see :func:`above`."""
+    return _compare(value, threshold, label, "<")
 
 
 @dataclass
@@ -133,6 +222,14 @@ class SeedRuns:
         return rows
 
 
+def _check_distinct(seed_list: list[int], name: str) -> None:
+    repeated = sorted({s for s in seed_list if seed_list.count(s) > 1})
+    if repeated:
+        raise ValueError(f"{name} repeats seed(s) {repeated}: {seed_list}; a run repeated is not another "
+                         "sample, so 'on 3/3 seeds' would promise what was not measured. Use distinct seeds, "
+                         "e.g. ck.claims.seeds(SEED)")
+
+
 def over_seeds(experiment: Callable[[int], Any], seed_list: Iterable[int]) -> SeedRuns:
     """Run ``experiment(seed)`` for every seed and collect the results.
 
@@ -149,6 +246,7 @@ def over_seeds(experiment: Callable[[int], Any], seed_list: Iterable[int]) -> Se
     chosen = [check_int(f"seed_list[{i}]", s, minimum=0) for i, s in enumerate(seed_list)]
     if not chosen:
         raise ValueError("seed_list is empty: give at least one seed (three for a comparison)")
+    _check_distinct(chosen, "seed_list")
     return SeedRuns(chosen, [experiment(s) for s in chosen])
 
 
@@ -160,6 +258,11 @@ class Claim:
     held: list[bool]
     mean_held: bool | None
     required: int
+    seeds: list[int] = field(default_factory=list)
+    #: per seed (then the mean, if checked): the ``(label, margin)`` pairs of a numeric claim
+    margins: list[tuple[tuple[str, float], ...]] = field(default_factory=list)
+    #: why the claim did not hold, with the numbers of the seeds where it failed ("" if it held)
+    why: str = ""
 
     def __bool__(self) -> bool:
         return sum(self.held) >= self.required and self.mean_held is not False
@@ -169,14 +272,17 @@ class Claim:
 
     @property
     def line(self) -> str:
-        """The one stable line: the statement and on how many seeds it held."""
+        """The one stable line: the statement and on how many seeds it held (✓), or what failed (✗)."""
         n = len(self.held)
-        where = f"on {sum(self.held)}/{n} seeds" if n > 1 else "on 1 seed"
+        where = f"on {sum(self.held)}/{n} seeds" if n > 1 else ("on 1 seed" if self.held[0] else "on 0/1 seeds")
         if self.required < n:
             where += f" (at least {self.required} required)"
         if self.mean_held is not None:
-            where += " and on the mean"
-        return f"{PASS_MARK} {self.statement}: {where}"
+            where += " and on the mean" if self.mean_held else ", not on the mean"
+        mark = PASS_MARK if self else FAIL_MARK
+        if self:
+            return f"{mark} {self.statement}: {where}"
+        return f"{mark} {self.statement}: does not hold here, {where}"
 
 
 def _show(result: Any) -> str:
@@ -185,34 +291,107 @@ def _show(result: Any) -> str:
     return f"{result:.4g}" if _is_number(result) else repr(result)
 
 
+def _not_finite(result: Any) -> list[str]:
+    """The numeric entries of a result that are NaN or infinite."""
+    items = result.items() if isinstance(result, dict) else [("value", result)]
+    return [str(k) for k, v in items if _is_number(v) and not math.isfinite(float(v))]
+
+
+def _verdict(holds: Callable[[Any], Any], result: Any, where: str) -> tuple[bool, tuple[tuple[str, float], ...]]:
+    try:
+        out = holds(result)
+    except (KeyError, TypeError, IndexError, AttributeError) as err:
+        if where != "the mean":
+            raise
+        raise TypeError(
+            f"holds failed on the mean result ({type(err).__name__}: {err}). The mean keeps only the numeric "
+            f"entries of the results ({_show(result) or 'none'}), so holds may use only those; compute any other "
+            "quantity inside the experiment and return it as a number, or pass on_mean=False") from err
+    if isinstance(out, Margin):
+        return out.held, out.margins
+    if isinstance(out, (bool, np.bool_)):
+        return bool(out), ()
+    shape = getattr(out, "shape", None)
+    if shape is not None and tuple(shape) == () and "bool" in str(getattr(out, "dtype", "")):
+        return bool(out), ()  # a 0-d NumPy or torch boolean
+    got = f"an array of shape {tuple(shape)}" if shape is not None else f"{type(out).__name__} {out!r}"
+    raise TypeError(f"holds must return True or False (or ck.claims.above/below, combined with &); on {where} it "
+                    f"returned {got}. Reduce an array with .all() or .any(), and compare numbers explicitly")
+
+
+def _census_note(statement: str) -> str:
+    entry = _ledger().get(statement)
+    if entry is None:
+        return "The census of the course has no record of this claim."
+    held, tried = entry["held"], entry["tried"]
+    return (f"The census saw it hold on {held} of {tried} seed triplets: this seed is one of the rare ones "
+            "where the effect is weaker than the text says, not a mistake in your code. "
+            "The conclusion rests on the many seeds the census tried.")
+
+
+@lru_cache(maxsize=1)
+def _ledger() -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(LEDGER.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {c["statement"]: c for c in data.get("claims", []) if isinstance(c, dict) and "statement" in c}
+
+
+def _log(verdict: Claim) -> None:
+    path = os.environ.get(LOG_ENV)
+    if not path:
+        return
+    record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held,
+              "mean_held": verdict.mean_held, "required": verdict.required, "ok": bool(verdict),
+              "margins": [[[label, (None if math.isnan(m) else m)] for label, m in ms] for ms in verdict.margins]}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _strict() -> bool:
+    mode = os.environ.get(MODE_ENV, "").strip().lower()
+    if mode not in ("", "learn", "strict"):
+        raise ValueError(f"the environment variable {MODE_ENV} must be 'strict', 'learn' or unset; got {mode!r}")
+    return mode == "strict"
+
+
 def claim(
     statement: str,
     runs: SeedRuns,
-    holds: Callable[[Any], bool],
+    holds: Callable[[Any], Any],
     *,
     on_mean: bool = True,
     at_least: int | None = None,
     quiet: bool = False,
 ) -> Claim:
-    """Check a claim on every seed (and on the mean); print one stable line, or raise.
+    """Check a claim on every seed (and on the mean); print one stable line.
 
     Args:
         statement: what the text claims, as a sentence about the result
             ("ReLU reaches 90 % where sigmoid stays below 50 %").
         runs: what :func:`over_seeds` returned.
-        holds: ``holds(result) -> bool`` for one seed's result (and for
-            ``runs.mean_result()``, the mean of each measurement).
+        holds: ``holds(result)`` for one seed's result (and for
+            ``runs.mean_result()``, the mean of each numeric entry): ``True`` or
+            ``False``, or, where the claim compares numbers,
+            ``above(value, threshold) & below(...)`` so that the census records
+            the margins. A result with a NaN or infinite entry never holds.
         on_mean: also require the claim of the mean result.
         at_least: how many seeds must satisfy it (default: all). Use a majority
             only where the text says so and why.
         quiet: return the verdict without printing.
 
     Returns:
-        A :class:`Claim`.
+        A :class:`Claim`. If it does not hold, a ``✗`` line says on which seeds it
+        failed and how often the census saw the claim hold, and the notebook
+        goes on; with ``COURSEKIT_CLAIMS=strict`` it raises instead.
 
     Raises:
-        AssertionError: the claim does not hold; the message states the expected
-            result and the numbers of each seed where it failed.
+        AssertionError: in strict mode, when the claim does not hold; the message
+            states the expected result and the numbers of each seed where it failed.
+        TypeError: ``holds`` returns something other than a verdict, or fails on
+            the mean result.
+        ValueError: the runs repeat a seed.
 
     Introduced in ``notebooks/00_start_here.ipynb``.
     """
@@ -222,12 +401,27 @@ def claim(
         raise TypeError(f"runs must be what ck.claims.over_seeds returns; got {type(runs).__name__}")
     if not callable(holds):
         raise TypeError(f"holds must be a function result -> bool; got {type(holds).__name__}")
+    strict = _strict()
+    _check_distinct(list(runs.seeds), "runs.seeds")
     n = len(runs)
     required = n if at_least is None else check_int("at_least", at_least, minimum=1, maximum=n)
-    held = [bool(holds(r)) for r in runs.results]
-    mean_result = runs.mean_result() if on_mean else None
-    mean_held = bool(holds(mean_result)) if on_mean else None
-    verdict = Claim(statement, held, mean_held, required)
+    held, margins, reasons = [], [], []
+    for seed, r in runs:
+        ok, ms = _verdict(holds, r, f"the result of seed {seed}")
+        bad = _not_finite(r)
+        if bad:
+            ok = False
+            reasons.append(f"seed {seed} has NaN or infinite {', '.join(bad)}")
+        held.append(ok)
+        margins.append(ms)
+    mean_held = None
+    mean_result = None
+    if on_mean:
+        mean_result = runs.mean_result()
+        mean_held, ms = _verdict(holds, mean_result, "the mean")
+        mean_held = mean_held and not _not_finite(mean_result)
+        margins.append(ms)
+    verdict = Claim(statement, held, mean_held, required, list(runs.seeds), margins)
     if not verdict:
         failed = [f"seed {s} ({_show(r)})" for (s, r), ok in zip(runs, held) if not ok]
         where = "on every seed" if required == n else f"on at least {required} of {n} seeds"
@@ -236,9 +430,16 @@ def claim(
             msg += f"; it does not hold on {', '.join(failed)}"
         if mean_held is False:
             msg += f"; nor on the mean ({_show(mean_result)})"
-        raise AssertionError(msg)
+        if reasons:
+            msg += f" ({'; '.join(reasons)}: a run that diverged is not a finding)"
+        verdict.why = msg
+    _log(verdict)
+    if not verdict and strict:
+        raise AssertionError(verdict.why)
     if not quiet:
         print(verdict.line)
+        if not verdict:
+            print(f"  {verdict.why}.\n  {_census_note(statement)}")
     return verdict
 
 

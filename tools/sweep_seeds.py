@@ -110,7 +110,7 @@ def main() -> int:
     start = time.perf_counter()
     procs = []
     for name, seed, extra in SETTINGS:
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", **extra}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "COURSEKIT_CLAIMS": "strict", **extra}
         print(f"sweep: {len(paths)} notebooks with {name} (SEED={seed})", flush=True)
         procs.append(subprocess.Popen([sys.executable, __file__, *map(str, paths), "--out", str(out_dir),
                                        "--worker-seed", str(seed)], env=env))
