@@ -16,7 +16,8 @@ Topic modules compute numbers and never import matplotlib; read them beside the 
 - ``coursekit.surfaces``: test surfaces and optimizer trajectories (03)
 - ``coursekit.init``: initialization schemes, He and Xavier written out, the one rule for gains (04)
 - ``coursekit.depth``: a signal and a gradient through a deep stack at initialization (04)
-- ``coursekit.rbm``, ``coursekit.dbn``: RBM and DBN (05; the RBM's fast training loop is ``coursekit.rbm_fast``)
+- ``coursekit.rbm``, ``coursekit.dbn``: RBM (its CD-k step and the loop that trains it) and DBN (05);
+  ``coursekit.rbm_exact`` (log Z by enumeration) and ``coursekit.rbm_history`` (what fit measures) beside them
 - ``coursekit.layers``: scratch Dropout and BatchNorm1d (06, 07)
 - ``coursekit.recipes``: the fixes of the course as one recipe (08)
 - ``coursekit.exercises``: automatic checks for the exercises (01-08)
@@ -36,7 +37,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "data", "idx", "models", "init", "depth", "train", "claims", "plots", "notebook", "diagnostics", "flow", "widgets",
-    "surfaces", "optim", "rbm", "rbm_fast", "dbn", "layers", "exercises", "recipes", "tables",
+    "surfaces", "optim", "rbm", "rbm_exact", "rbm_history", "dbn", "layers", "exercises", "recipes", "tables",
 )
 
 __all__ = ["__version__", "setup_notebook", *_SUBMODULES]

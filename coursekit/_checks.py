@@ -176,3 +176,41 @@ def check_device(name: str, value: Any) -> torch.device:
         raise ValueError(f"{name}={value!r}, but this PyTorch has no MPS (Apple GPU) backend; "
                          f"available: {', '.join(available)}")
     return device
+
+
+def check_unit_states(name: str, x, n_units: int, *, binary: bool = False, what: str = "visible") -> torch.Tensor:
+    """Validate a batch of unit states at the door and return it as a float tensor.
+
+    Requires a 2-D tensor (examples x ``n_units``), finite, with values in [0, 1];
+    with ``binary=True`` only exact zeros and ones are allowed.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (n, {n_units}); got {type(x).__name__}")
+    if x.dim() != 2:
+        hint = f": use {name}[None] for a single example" if x.dim() == 1 else ""
+        raise ValueError(
+            f"{name} must have 2 dimensions (examples x {n_units} {what} units); got shape {tuple(x.shape)}{hint}"
+        )
+    if x.shape[1] != n_units:
+        raise ValueError(
+            f"{name} must have {n_units} columns (one per {what} unit); got shape {tuple(x.shape)}"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} holds no examples (shape {tuple(x.shape)})")
+    if x.dtype == torch.bool or not x.is_floating_point():
+        x = x.float()
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name} must hold values in [0, 1] (binary states or probabilities); got min {lo:.3g}, "
+            f"max {hi:.3g}: scale the data first (e.g. x / x.max())"
+        )
+    if binary and not bool(((x == 0) | (x == 1)).all()):
+        bad = x[(x != 0) & (x != 1)][0]
+        raise ValueError(
+            f"{name} must be binary (only 0 and 1) here; got a value {float(bad):.3g}: "
+            f"binarize it first, e.g. (x > 0.5).float(), or sample it with torch.bernoulli(x)"
+        )
+    return x

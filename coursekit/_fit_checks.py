@@ -1,4 +1,4 @@
-"""What :func:`coursekit.train.fit` and :func:`~coursekit.train.evaluate` check at the door.
+"""What :func:`coursekit.train.fit`, :func:`~coursekit.train.evaluate` and :meth:`coursekit.rbm.RBM.fit` check at the door.
 
 The data against the model and the loss, before any step is taken: inputs
 finite and of the width and dtype of the model's first layer, class labels
@@ -20,6 +20,7 @@ from ._checks import (
     check_bool,
     check_choice,
     check_device,
+    check_float,
     check_int,
     check_module,
     check_same_length,
@@ -245,3 +246,36 @@ def check_fit(model, data, *, loss, losses, epochs, batch_size, seed, device, ca
         x_val = y_val = None
     return FitPlan(x_train, y_train, x_val, y_val, loss_fn, kind, label_max, label_name, names[0], dev, drop_last,
                    n_train // batch_size if drop_last else -(-n_train // batch_size), callbacks)
+
+
+def check_rbm_fit(rbm, x, epochs, batch_size, lr, k, persistent, momentum, initial_momentum, momentum_switch,
+                  weight_decay, sample_visible, x_val, monitor, monitor_size, shuffle, init_visible_bias, seed,
+                  label, on_epoch_end, nan_policy) -> tuple:
+    """Every argument of :meth:`coursekit.rbm.RBM.fit`, checked once at the door; the normalised values."""
+    x = rbm._check_v(x, "x")
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
+    k = check_int("k", k, minimum=1)
+    for name, flag in (("persistent", persistent), ("sample_visible", sample_visible),
+                       ("monitor", monitor), ("shuffle", shuffle)):
+        check_bool(name, flag)
+    momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
+    if initial_momentum is not None:
+        initial_momentum = check_float("initial_momentum", initial_momentum, 0.0, 1.0, max_inclusive=False)
+    momentum_switch = check_int("momentum_switch", momentum_switch, minimum=0)
+    weight_decay = check_float("weight_decay", weight_decay, 0.0, finite=True)
+    if x_val is not None:
+        x_val = rbm._check_v(x_val, "x_val")
+    if monitor_size is not None:
+        monitor_size = check_int("monitor_size", monitor_size, minimum=1)
+    if init_visible_bias is not None and not isinstance(init_visible_bias, bool):
+        raise TypeError(f"init_visible_bias must be True, False or None; got {init_visible_bias!r}")
+    seed = check_int("seed", seed, minimum=0)
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"on_epoch_end must be a function (epoch, rbm) -> None; got {on_epoch_end!r}")
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
+    nan_policy = check_choice("nan_policy", nan_policy, ("raise", "stop", "continue"))
+    return (x, epochs, batch_size, lr, k, momentum, initial_momentum, momentum_switch, weight_decay, x_val,
+            monitor_size, seed, nan_policy)

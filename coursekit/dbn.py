@@ -109,18 +109,21 @@ class DBN(nn.Module):
             x = rbm.transform(x)
         return x
 
-    def to_sequential(self, n_outputs: int, *, seed: int = 0) -> nn.Sequential:
+    def to_sequential(self, n_outputs: int, *, seed: int = 0, init: str | None = None) -> nn.Sequential:
         """A feed-forward network initialised from the stack, ready for supervised fine-tuning.
 
-        Builds ``coursekit.models.mlp(sizes + [n_outputs], activation="sigmoid", seed=seed)``
+        Builds ``coursekit.models.mlp(sizes + [n_outputs], activation="sigmoid", init=init, seed=seed)``
         (layers ``fc1, act1, ..., out``) and copies each RBM's ``weight`` and
-        ``hidden_bias`` into ``fc{i}``; the new output layer ``out`` keeps the
-        mlp's initialization, so the same ``seed`` gives the same output layer
-        as a randomly initialised ``mlp``: one change at a time.
+        ``hidden_bias`` into ``fc{i}``. The new output layer ``out`` keeps the
+        mlp's initialization: with the same ``seed`` and ``init`` it is exactly
+        the output layer of the randomly initialised ``mlp``, so comparing the two
+        networks changes the hidden layers and nothing else.
 
         Args:
             n_outputs: number of classes, >= 1.
             seed: seed of the network's random initialization (output layer).
+            init: the scheme of that random initialization (see ``coursekit.init.initialize``; None:
+                PyTorch's default); ``"xavier_uniform"`` to match a Xavier-initialised competitor.
 
         Returns:
             An ``nn.Sequential`` on the DBN's device, with its own copies of the weights.
@@ -129,7 +132,7 @@ class DBN(nn.Module):
         """
         n_outputs = check_int("n_outputs", n_outputs, minimum=1)
         seed = check_int("seed", seed, minimum=0)
-        net = mlp(self.sizes + [n_outputs], activation="sigmoid", seed=seed).to(self.rbms[0].device)
+        net = mlp(self.sizes + [n_outputs], activation="sigmoid", init=init, seed=seed).to(self.rbms[0].device)
         with torch.no_grad():
             for i, rbm in enumerate(self.rbms, start=1):
                 layer = getattr(net, f"fc{i}")
@@ -137,5 +140,3 @@ class DBN(nn.Module):
                 layer.bias.copy_(rbm.hidden_bias)
         return net
 
-
-# --------------------------------------------------------------------------- pictures and data

@@ -24,139 +24,27 @@ Everything here is written to be read beside the notebook, and checked by
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import check_bool, check_choice, check_float, check_generator, check_int
+from . import rbm_exact
+from ._checks import check_bool, check_float, check_generator, check_int, check_unit_states
+from ._fit_checks import check_rbm_fit
+from .rbm_exact import MAX_ENUMERATION_UNITS, all_binary_states
+from .rbm_history import RBMHistory, record_epoch
 
 __all__ = [
     "RBM", "RBMHistory", "all_binary_states", "MAX_ENUMERATION_UNITS",
 ]
 
-#: Exact log-likelihoods enumerate ``2 ** min(n_visible, n_hidden)`` states; beyond
-#: this many units the sum is too large to do by brute force.
-MAX_ENUMERATION_UNITS = 20
-
 
 # --------------------------------------------------------------------------- helpers
 
-def all_binary_states(n: int, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None
-                      ) -> torch.Tensor:
-    """Every binary vector of length ``n``, one per row, in counting order.
-
-    ``all_binary_states(2)`` is ``[[0, 0], [0, 1], [1, 0], [1, 1]]``.
-
-    Args:
-        n: vector length, 1 to :data:`MAX_ENUMERATION_UNITS`.
-        dtype, device: of the returned tensor.
-
-    Returns:
-        A ``(2 ** n, n)`` tensor of zeros and ones.
-
-    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
-    """
-    n = check_int("n", n, minimum=1, maximum=MAX_ENUMERATION_UNITS)
-    codes = torch.arange(2 ** n, device=device)
-    bits = 2 ** torch.arange(n - 1, -1, -1, device=device)
-    return ((codes[:, None] & bits) > 0).to(dtype)
-
-
 def _check_generator(generator: torch.Generator | None) -> torch.Generator | None:
     return check_generator("generator", generator)
-
-
-def _check_units(name: str, x, n_units: int, *, binary: bool = False, what: str = "visible") -> torch.Tensor:
-    """Validate a batch of unit states at the door and return it as a float tensor.
-
-    Requires a 2-D tensor (examples x ``n_units``), finite, with values in [0, 1];
-    with ``binary=True`` only exact zeros and ones are allowed.
-    """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (n, {n_units}); got {type(x).__name__}")
-    if x.dim() != 2:
-        hint = f": use {name}[None] for a single example" if x.dim() == 1 else ""
-        raise ValueError(
-            f"{name} must have 2 dimensions (examples x {n_units} {what} units); got shape {tuple(x.shape)}{hint}"
-        )
-    if x.shape[1] != n_units:
-        raise ValueError(
-            f"{name} must have {n_units} columns (one per {what} unit); got shape {tuple(x.shape)}"
-        )
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} holds no examples (shape {tuple(x.shape)})")
-    if x.dtype == torch.bool or not x.is_floating_point():
-        x = x.float()
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"{name} must hold values in [0, 1] (binary states or probabilities); got min {lo:.3g}, "
-            f"max {hi:.3g}: scale the data first (e.g. x / x.max())"
-        )
-    if binary and not bool(((x == 0) | (x == 1)).all()):
-        bad = x[(x != 0) & (x != 1)][0]
-        raise ValueError(
-            f"{name} must be binary (only 0 and 1) here; got a value {float(bad):.3g}: "
-            f"binarize it first, e.g. (x > 0.5).float(), or sample it with torch.bernoulli(x)"
-        )
-    return x
-
-
-# --------------------------------------------------------------------------- history
-
-@dataclass
-class RBMHistory:
-    """What :meth:`RBM.fit` measured after every epoch.
-
-    Attributes:
-        epoch: 1..epochs.
-        recon_error: mean squared reconstruction error per pixel on the monitoring
-            subset of the training data, ``(v - p(v | h))^2`` with ``h`` sampled
-            from ``p(h | v)``. Cheap and popular, but the practical guide warns it
-            is *not* what CD optimises: watch it, don't trust it.
-        pseudo_likelihood: mean pseudo-log-likelihood of the monitoring subset
-            (scikit-learn's estimator, see :meth:`RBM.pseudo_likelihood`).
-        free_energy_train, free_energy_val: mean free energy of the training
-            monitoring subset and of the held-out data (empty without ``x_val``).
-        steps_per_epoch: minibatch updates per epoch.
-        wall_time: seconds spent in ``fit`` (never print it in a checked notebook).
-        label: a name for legends.
-        diverged_epoch: the epoch during which the parameters became NaN or
-            infinite and training stopped (``nan_policy="stop"``); None otherwise.
-
-    Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
-    """
-
-    epoch: list[int] = field(default_factory=list)
-    recon_error: list[float] = field(default_factory=list)
-    pseudo_likelihood: list[float] = field(default_factory=list)
-    free_energy_train: list[float] = field(default_factory=list)
-    free_energy_val: list[float] = field(default_factory=list)
-    steps_per_epoch: int = 0
-    wall_time: float = 0.0
-    label: str = ""
-    diverged_epoch: int | None = None
-
-    @property
-    def free_energy_gap(self) -> list[float]:
-        """Held-out minus training mean free energy per epoch (the guide's overfitting monitor).
-
-        ``p(v)`` is proportional to ``exp(-F(v))``, so a positive, growing gap means
-        the model gives the training images ever more probability than unseen
-        ones: it is starting to overfit.
-        """
-        return [fv - ft for fv, ft in zip(self.free_energy_val, self.free_energy_train)]
-
-    def __repr__(self) -> str:
-        last = f", recon_error {self.recon_error[-1]:.4f}" if self.recon_error else ""
-        name = f"{self.label!r}, " if self.label else ""
-        bad = f", diverged in epoch {self.diverged_epoch}" if self.diverged_epoch is not None else ""
-        return f"RBMHistory({name}{len(self.epoch)} epochs{last}{bad})"
 
 
 # --------------------------------------------------------------------------- RBM
@@ -222,11 +110,11 @@ class RBM(nn.Module):
         return self.weight.device
 
     def _check_v(self, v, name: str = "v", binary: bool = False) -> torch.Tensor:
-        return _check_units(name, v, self.n_visible, binary=binary, what="visible").to(
+        return check_unit_states(name, v, self.n_visible, binary=binary, what="visible").to(
             device=self.weight.device, dtype=self.weight.dtype)
 
     def _check_h(self, h, name: str = "h", binary: bool = False) -> torch.Tensor:
-        return _check_units(name, h, self.n_hidden, binary=binary, what="hidden").to(
+        return check_unit_states(name, h, self.n_hidden, binary=binary, what="hidden").to(
             device=self.weight.device, dtype=self.weight.dtype)
 
     # ----------------------------------------------------------- the model's formulas
@@ -384,59 +272,19 @@ class RBM(nn.Module):
         flipped[rows, idx] = 1 - flipped[rows, idx]
         return self.n_visible * F.logsigmoid(self._free_energy(flipped) - self._free_energy(x))
 
-    def _check_enumerable(self) -> None:
-        small = min(self.n_visible, self.n_hidden)
-        if small > MAX_ENUMERATION_UNITS:
-            raise ValueError(
-                f"exact enumeration needs min(n_visible, n_hidden) <= {MAX_ENUMERATION_UNITS}; this RBM has "
-                f"{self.n_visible} visible and {self.n_hidden} hidden units (2^{small} states to sum): "
-                f"use pseudo_likelihood or the free-energy gap instead"
-            )
-
     def log_partition(self) -> torch.Tensor:
-        """Exact ``log Z`` by enumerating every state of the smaller layer (float64, differentiable).
-
-        ``Z = sum_v exp(-F(v))``; when there are fewer hidden than visible units
-        the same sum is taken over ``h`` with the hidden-side free energy
-        ``-b.h - sum_i softplus(a_i + h . W[:, i])``. Only for tiny RBMs
-        (at most :data:`MAX_ENUMERATION_UNITS` units in one layer).
+        """Exact ``log Z`` by enumeration, for tiny RBMs: see :func:`coursekit.rbm_exact.log_partition`.
 
         Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
         """
-        self._check_enumerable()
-        w = self.weight.double()
-        a, b = self.visible_bias.double(), self.hidden_bias.double()
-        if self.n_hidden <= self.n_visible:
-            n, side = self.n_hidden, "h"
-        else:
-            n, side = self.n_visible, "v"
-        chunk = 1 << 14
-        parts = []
-        for start in range(0, 2 ** n, chunk):
-            codes = torch.arange(start, min(start + chunk, 2 ** n), device=w.device)
-            s = ((codes[:, None] & (2 ** torch.arange(n - 1, -1, -1, device=w.device))) > 0).double()
-            if side == "h":
-                neg_f = s @ b + F.softplus(torch.addmm(a, s, w)).sum(1)
-            else:
-                neg_f = s @ a + F.softplus(F.linear(s, w, b)).sum(1)
-            parts.append(torch.logsumexp(neg_f, 0))
-        return torch.logsumexp(torch.stack(parts), 0)
+        return rbm_exact.log_partition(self)
 
     def log_likelihood(self, v: torch.Tensor) -> torch.Tensor:
-        """Exact ``log p(v) = -F(v) - log Z`` per binary row (float64, differentiable).
-
-        After ``rbm.requires_grad_()``, differentiate its mean with
-        ``torch.autograd.grad`` to get the exact gradient that contrastive
-        divergence approximates. Tiny RBMs only.
+        """Exact ``log p(v)`` per binary row, for tiny RBMs: see :func:`coursekit.rbm_exact.log_likelihood`.
 
         Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
         """
-        self._check_enumerable()
-        v = self._check_v(v, binary=True).double()
-        w = self.weight.double()
-        a, b = self.visible_bias.double(), self.hidden_bias.double()
-        neg_f = v @ a + F.softplus(F.linear(v, w, b)).sum(1)
-        return neg_f - self.log_partition()
+        return rbm_exact.log_likelihood(self, self._check_v(v, binary=True))
 
     def cd_gradient(self, v: torch.Tensor, k: int = 1, *, chain: torch.Tensor | None = None,
                     sample_visible: bool = True, generator: torch.Generator | None = None
@@ -571,38 +419,19 @@ class RBM(nn.Module):
                 during an epoch (checked after each epoch; a learning rate far too
                 high): "raise" (default) a ``FloatingPointError`` naming the epoch,
                 "stop" training there; with both the RBM keeps its parameters from
-                the end of the epoch before. "continue" trains on regardless.
+                the end of the epoch before. "continue" keeps the NaN parameters and
+                goes on to the next epoch (there is nothing left to sample from).
 
         Returns:
             The :class:`RBMHistory`; the RBM is trained in place.
 
         Introduced in ``notebooks/05_rbm_dbn_pretraining.ipynb``.
         """
-        x = self._check_v(x, "x")
-        epochs = check_int("epochs", epochs, minimum=1)
-        batch_size = check_int("batch_size", batch_size, minimum=1)
-        lr = check_float("lr", lr, 0.0, min_inclusive=False, finite=True)
-        k = check_int("k", k, minimum=1)
-        for name, flag in (("persistent", persistent), ("sample_visible", sample_visible),
-                           ("monitor", monitor), ("shuffle", shuffle)):
-            check_bool(name, flag)
-        momentum = check_float("momentum", momentum, 0.0, 1.0, max_inclusive=False)
-        if initial_momentum is not None:
-            initial_momentum = check_float("initial_momentum", initial_momentum, 0.0, 1.0, max_inclusive=False)
-        momentum_switch = check_int("momentum_switch", momentum_switch, minimum=0)
-        weight_decay = check_float("weight_decay", weight_decay, 0.0, finite=True)
-        if x_val is not None:
-            x_val = self._check_v(x_val, "x_val")
-        if monitor_size is not None:
-            monitor_size = check_int("monitor_size", monitor_size, minimum=1)
-        if init_visible_bias is not None and not isinstance(init_visible_bias, bool):
-            raise TypeError(f"init_visible_bias must be True, False or None; got {init_visible_bias!r}")
-        seed = check_int("seed", seed, minimum=0)
-        if on_epoch_end is not None and not callable(on_epoch_end):
-            raise TypeError(f"on_epoch_end must be a function (epoch, rbm) -> None; got {on_epoch_end!r}")
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a string; got {type(label).__name__} {label!r}")
-        nan_policy = check_choice("nan_policy", nan_policy, ("raise", "stop", "continue"))
+        (x, epochs, batch_size, lr, k, momentum, initial_momentum, momentum_switch, weight_decay, x_val,
+         monitor_size, seed, nan_policy) = check_rbm_fit(
+            self, x, epochs, batch_size, lr, k, persistent, momentum, initial_momentum, momentum_switch,
+            weight_decay, sample_visible, x_val, monitor, monitor_size, shuffle, init_visible_bias, seed, label,
+            on_epoch_end, nan_policy)
 
         if init_visible_bias or (init_visible_bias is None and self.num_updates == 0):
             self.init_visible_bias(x)
@@ -629,13 +458,18 @@ class RBM(nn.Module):
                 order = order.repeat(-(-n_batches * batch_size // n))[: n_batches * batch_size]  # top up the last batch
                 for t in range(n_batches):
                     v = x[order[t * batch_size:(t + 1) * batch_size]]
-                    grads, chain = self._cd_gradient(v, k, chain, sample_visible, gen)
+                    try:
+                        grads, chain = self._cd_gradient(v, k, chain, sample_visible, gen)
+                    except RuntimeError:  # torch.bernoulli refuses NaN probabilities: the weights diverged
+                        if self._finite():
+                            raise
+                        break
                     with torch.no_grad():
                         for name, p in self.named_parameters():
                             step = lr * (grads[name] - weight_decay * p) if name == "weight" else lr * grads[name]
                             velocity[name] = momenta[ep] * velocity[name] + step
                             p.add_(velocity[name])
-                if before is not None and not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
+                if before is not None and not self._finite():
                     with torch.no_grad():  # back to the end of the epoch before
                         for name, p in self.named_parameters():
                             p.copy_(before[name])
@@ -650,7 +484,7 @@ class RBM(nn.Module):
                     break
                 self.num_updates += n_batches
                 if monitor:
-                    self._monitor(history, ep + 1, mon_rows, x_val, mon_gen)
+                    record_epoch(history, self, ep + 1, mon_rows, x_val, mon_gen)
                 if on_epoch_end is not None:
                     on_epoch_end(ep + 1, self)
         finally:
@@ -658,24 +492,5 @@ class RBM(nn.Module):
         self.persistent_chain = chain
         return history
 
-    def _monitor(self, history: RBMHistory, epoch: int, x_mon: torch.Tensor, x_val: torch.Tensor | None,
-                 gen: torch.Generator) -> None:
-        with torch.no_grad():
-            w, a, b = self.weight, self.visible_bias, self.hidden_bias
-            ph = torch.sigmoid(F.linear(x_mon, w, b))
-            h = (torch.rand(ph.shape, generator=gen, device=ph.device, dtype=ph.dtype) < ph).to(ph.dtype)
-            pv = torch.sigmoid(torch.addmm(a, h, w))
-            stats = [((x_mon - pv) ** 2).mean(), self._pseudo_likelihood(x_mon, gen).mean(),
-                     self._free_energy(x_mon).mean()]
-            if x_val is not None:
-                stats.append(self._free_energy(x_val).mean())
-            values = torch.stack(stats).double().cpu().tolist()  # one device sync per epoch
-        history.epoch.append(epoch)
-        history.recon_error.append(values[0])
-        history.pseudo_likelihood.append(values[1])
-        history.free_energy_train.append(values[2])
-        if x_val is not None:
-            history.free_energy_val.append(values[3])
-
-
-# --------------------------------------------------------------------------- DBN
+    def _finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.parameters())

@@ -389,7 +389,7 @@ def test_a_near_miss_marker_stops_the_tool_naming_cell_and_line(tmp_path, begin,
     assert ms.main([str(src), "--out", str(tmp_path / "student")]) == 1
     err = capsys.readouterr().err
     assert "05_bad.ipynb, cell 8 (code cell starting 'def relu_grad(z):')" in err, err
-    assert f"line 2 looks like a solution marker but is not written exactly '### BEGIN SOLUTION'" in err, err
+    assert "line 2 looks like a solution marker but is not written exactly '### BEGIN SOLUTION'" in err, err
     assert repr(begin.strip()) in err
     assert not (tmp_path / "student").exists()
 

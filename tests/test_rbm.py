@@ -1,6 +1,6 @@
 """coursekit.rbm against brute-force enumeration, autograd, torch.nn and scikit-learn's formulas.
 
-That the training loop (coursekit.rbm_fast) equals RBM.cd_gradient's update is tested in test_rbm_fast.py.
+That RBM.fit applies the update its docstring states, with RBM.cd_gradient, is tested in test_rbm_training.py.
 """
 from __future__ import annotations
 
@@ -353,6 +353,17 @@ def test_fine_tune_network_holds_the_rbm_weights_and_a_fresh_output_layer(digits
         net.fc1.weight.add_(1.0)
     assert not torch.equal(net.fc1.weight, dbn.rbms[0].weight)
     assert net(x).shape == (100, 10)
+
+
+@pytest.mark.parametrize("init", ["xavier_uniform", "kaiming_normal"])
+def test_the_fine_tune_network_has_exactly_the_output_layer_of_the_random_competitor(digits, init):
+    dbn = DBN([64, 20, 12], seed=0)
+    dbn.fit(digits.x_train[:50], epochs=1, monitor=False)
+    net = dbn.to_sequential(10, seed=7, init=init)
+    competitor = mlp([64, 20, 12, 10], activation="sigmoid", init=init, seed=7)
+    torch.testing.assert_close(net.out.weight, competitor.out.weight, atol=0, rtol=0)
+    torch.testing.assert_close(net.out.bias, competitor.out.bias, atol=0, rtol=0)
+    assert not torch.equal(net.fc1.weight, competitor.fc1.weight), "the hidden layers should come from the RBMs"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
