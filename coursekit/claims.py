@@ -342,7 +342,7 @@ def _log(verdict: Claim) -> None:
     path = os.environ.get(LOG_ENV)
     if not path:
         return
-    record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held,
+    record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held, "why": verdict.why,
               "mean_held": verdict.mean_held, "required": verdict.required, "ok": bool(verdict),
               "margins": [[[label, (None if math.isnan(m) else m)] for label, m in ms] for ms in verdict.margins]}
     with open(path, "a", encoding="utf-8") as f:
