@@ -274,9 +274,12 @@ class Claim:
     def line(self) -> str:
         """The one stable line: the statement and on how many seeds it held (✓), or what failed (✗)."""
         n = len(self.held)
-        where = f"on {sum(self.held)}/{n} seeds" if n > 1 else ("on 1 seed" if self.held[0] else "on 0/1 seeds")
-        if self.required < n:
-            where += f" (at least {self.required} required)"
+        if self and self.required < n:  # how many beyond the required ones may differ between machines
+            where = f"on at least {self.required} of {n} seeds"
+        else:
+            where = f"on {sum(self.held)}/{n} seeds" if n > 1 else ("on 1 seed" if self.held[0] else "on 0/1 seeds")
+            if self.required < n:
+                where += f" (at least {self.required} required)"
         if self.mean_held is not None:
             where += " and on the mean" if self.mean_held else ", not on the mean"
         mark = PASS_MARK if self else FAIL_MARK
@@ -342,7 +345,7 @@ def _log(verdict: Claim) -> None:
     path = os.environ.get(LOG_ENV)
     if not path:
         return
-    record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held,
+    record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held, "why": verdict.why,
               "mean_held": verdict.mean_held, "required": verdict.required, "ok": bool(verdict),
               "margins": [[[label, (None if math.isnan(m) else m)] for label, m in ms] for ms in verdict.margins]}
     with open(path, "a", encoding="utf-8") as f:

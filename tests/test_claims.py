@@ -46,7 +46,8 @@ def test_a_claim_that_fails_on_one_seed_raises_with_the_expected_result_and_that
 
 def test_a_stated_majority_passes_and_says_so(capsys):
     C.claim("sigmoid stays below 45 %", _runs(), lambda r: r["sigmoid"] < 0.45, at_least=2)
-    assert "on 2/3 seeds (at least 2 required) and on the mean" in capsys.readouterr().out
+    # the same line whether 2 or 3 seeds held: the count beyond the required ones may differ between machines
+    assert capsys.readouterr().out == "✓ sigmoid stays below 45 %: on at least 2 of 3 seeds and on the mean\n"
 
 
 def test_the_mean_must_hold_too(monkeypatch):
