@@ -492,3 +492,36 @@ def test_on_epoch_end_is_called_after_every_epoch_with_the_trained_rbm():
     torch.testing.assert_close(seen[-1][2], rbm.weight)
     with pytest.raises(TypeError, match="on_epoch_end must be a function"):
         rbm.fit(tiny_data(), on_epoch_end=3)
+
+
+def test_trained_side_by_side_with_scikit_learn_the_rbms_match():
+    # notebook 05's optional appendix run (COMPARE_LIBRARIES = True), on its three seeds: scikit-learn's
+    # digits example, PCD-1 on both sides; features of equal use to a classifier, the same pseudo-likelihood
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import BernoulliRBM
+
+    from coursekit.data import sklearn_example_data
+
+    x_tr, x_te, y_tr, y_te = sklearn_example_data()
+    for seed in (0, 1, 2):
+        sk_rbm = BernoulliRBM(n_components=100, learning_rate=0.06, batch_size=10, n_iter=10, random_state=seed)
+        sk_rbm.fit(x_tr)
+        ck_rbm = RBM(64, 100, seed=seed)
+        ck_rbm.fit(torch.from_numpy(x_tr), epochs=10, batch_size=10, lr=0.06, persistent=True, momentum=0.0,
+                   initial_momentum=None, weight_decay=0.0, init_visible_bias=False, shuffle=False, monitor=False,
+                   seed=seed)
+        sk_as_ck = RBM(64, 100)
+        with torch.no_grad():
+            sk_as_ck.weight.copy_(torch.from_numpy(sk_rbm.components_))
+            sk_as_ck.hidden_bias.copy_(torch.from_numpy(sk_rbm.intercept_hidden_))
+            sk_as_ck.visible_bias.copy_(torch.from_numpy(sk_rbm.intercept_visible_))
+
+        def score(features_tr, features_te):
+            return LogisticRegression(solver="newton-cg", C=100.0).fit(features_tr, y_tr).score(features_te, y_te)
+
+        acc_sk = score(sk_rbm.transform(x_tr), sk_rbm.transform(x_te))
+        acc_ck = score(ck_rbm.transform(torch.from_numpy(x_tr)), ck_rbm.transform(torch.from_numpy(x_te)))
+        pll = [float(m.pseudo_likelihood(torch.from_numpy(x_te), torch.Generator().manual_seed(seed)).mean())
+               for m in (sk_as_ck, ck_rbm)]
+        assert abs(acc_ck - acc_sk) < 0.02, f"seed {seed}: accuracy with RBM features within 0.02 ({acc_ck}, {acc_sk})"
+        assert abs(pll[1] / pll[0] - 1) < 0.05, f"seed {seed}: pseudo-likelihood within 5 % ({pll[1]}, {pll[0]})"
