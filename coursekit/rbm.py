@@ -448,7 +448,8 @@ class RBM(nn.Module):
         start_time = time.perf_counter()
         momenta = [initial_momentum if (initial_momentum is not None and ep < momentum_switch) else momentum
                    for ep in range(epochs)]
-        velocity = {name: torch.zeros_like(p) for name, p in self.named_parameters()}
+        params = dict(self.named_parameters())
+        velocity = {name: torch.zeros_like(p) for name, p in params.items()}
         chain = torch.zeros(batch_size, self.n_hidden, device=dev, dtype=x.dtype) if persistent else None
         n_batches = history.steps_per_epoch
         try:
@@ -465,9 +466,9 @@ class RBM(nn.Module):
                             raise
                         break
                     with torch.no_grad():
-                        for name, p in self.named_parameters():
-                            step = lr * (grads[name] - weight_decay * p) if name == "weight" else lr * grads[name]
-                            velocity[name] = momenta[ep] * velocity[name] + step
+                        for name, p in params.items():
+                            grad = grads[name] - weight_decay * p if name == "weight" else grads[name]
+                            velocity[name].mul_(momenta[ep]).add_(grad, alpha=lr)  # momentum * velocity + lr * grad
                             p.add_(velocity[name])
                 if before is not None and not self._finite():
                     with torch.no_grad():  # back to the end of the epoch before
