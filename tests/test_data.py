@@ -16,6 +16,7 @@ from coursekit import idx
 
 # ------------------------------------------------------------------ digits
 
+
 def test_digits_split_sizes_types_and_range(digits):
     assert (len(digits.y_train), len(digits.y_val), len(digits.y_test)) == (1077, 360, 360)
     for x in (digits.x_train, digits.x_val, digits.x_test):

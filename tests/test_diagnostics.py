@@ -457,7 +457,7 @@ def test_gradient_flow_widget_redraws_when_a_control_changes():
     panel.controls["activation"].value = "relu"
     panel.controls["depth"].value = 5
     assert panel.calls == 3
-    assert panel.last_figure._suptitle.get_text().startswith("5 hidden relu layers")
+    assert panel.last_figure.get_suptitle().startswith("5 hidden relu layers")
 
 
 def test_activation_profile_widget_redraws_when_a_control_changes():

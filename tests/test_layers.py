@@ -12,6 +12,7 @@ from coursekit.layers import BatchNorm1d, Dropout, batchnorm_backward, dropout_m
 
 # ----------------------------------------------------------------------------- Dropout
 
+
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.9])
 def test_dropout_matches_torch_dropout_with_the_same_seed(p):
     x = torch.randn(64, 40)

@@ -264,6 +264,7 @@ def compact_notebook(parts: list[tuple[str, object]], only: set[str] | None = No
     for label, nb in parts:
         stem = Path(label).stem
         section = []
+
         def wanted(cell) -> bool:
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("solution") or meta.get("grade")):

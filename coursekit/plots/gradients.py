@@ -258,7 +258,6 @@ def plot_gradient_flow(
     return fig
 
 
-
 def plot_activation_profile(
     activation: str = "relu", depth: int = 8, init: str = "pytorch_default", weight_scale: float = 1.0,
     *, seed: int = 0, fig=None,

@@ -59,7 +59,6 @@ def plot_depth_profiles(
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
 
-
     if isinstance(signals, DepthSignal):
         signals = [signals]
     signals = [_check_signal(f"signals[{i}]", s) for i, s in enumerate(signals)]
@@ -106,8 +105,6 @@ def plot_depth_profiles(
     return fig
 
 
-
-
 def _include_band(ax) -> None:
     """Make the y range show at least [0.3, 3] so the factor-2 band is always in view."""
     lo, hi = ax.get_ylim()
@@ -150,7 +147,6 @@ def plot_depth_histograms(
 
     Introduced in ``notebooks/04_initialization.ipynb``.
     """
-
 
     signal = _check_signal("signal", signal)
     quantity = check_choice("quantity", quantity, ("activation", "gradient"))
@@ -272,8 +268,6 @@ def plot_signal_through_depth(
     # fixed margins instead of tight_layout: a widget redraws this figure, keep it fast
     fig.subplots_adjust(left=0.08 if gradients else 0.1, right=0.99, bottom=0.16, top=0.9, wspace=0.3)
     return fig
-
-
 
 
 def plot_layer_profiles(profiles: dict, colors: dict | None = None, figsize=(10, 3.2)):

@@ -19,6 +19,7 @@ from .style import _pin_labels, color, panels
 
 # ----------------------------------------------------------------------------- drawing
 
+
 def _levels(surf: Surface, Z: np.ndarray, n: int) -> np.ndarray:
     if surf.log_levels:
         zmin = surf.min_value if surf.min_value is not None else float(np.nanmin(Z))
@@ -26,6 +27,7 @@ def _levels(surf: Surface, Z: np.ndarray, n: int) -> np.ndarray:
         lo = max(float(np.nanmin(Z)) - zmin, top * 1e-6, 1e-6)
         return zmin + np.logspace(np.log10(lo), np.log10(max(top - zmin, lo * 10)), n)
     return np.linspace(float(np.nanmin(Z)), float(np.nanmax(Z)), n)
+
 
 __all__ = ["plot_surface", "plot_trajectories", "plot_trajectory", "draw_family_tree"]
 
@@ -215,7 +217,6 @@ def draw_family_tree(ax=None):
 
     Introduced in ``notebooks/03_optimizers.ipynb``.
     """
-
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(11, 6.2))

@@ -16,6 +16,7 @@ from .style import color, panels
 
 # ------------------------------------------------------------------ widgets' draw functions
 
+
 def _network_positions(sizes: list[int]):
 
     pos = []
@@ -23,6 +24,7 @@ def _network_positions(sizes: list[int]):
         ys = np.linspace(0.5, -0.5, n) * (n - 1) / max(max(sizes) - 1, 1)
         pos.append(np.column_stack([np.full(n, float(i)), ys]))
     return pos
+
 
 __all__ = ["draw_dropout_network", "plot_bn_tracking"]
 
@@ -136,8 +138,6 @@ def draw_dropout_network(
     return fig
 
 
-
-
 def plot_bn_tracking(
     batch_size: int,
     momentum: float,
@@ -165,7 +165,6 @@ def plot_bn_tracking(
 
     Introduced in ``notebooks/07_batch_norm.ipynb``.
     """
-
 
     tr = bn_statistics_trace(batch_size, momentum, steps, population=population, seed=seed)
     tail = slice(len(tr["step"]) // 2, None)

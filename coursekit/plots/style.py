@@ -57,6 +57,7 @@ COLORS = {
 #: without font hinting, which renders faster at the course's 72 dpi and looks the same.
 LIVE_STYLE = {"axes.grid": False, "axes.titley": 1.0, "text.hinting": "no_hinting"}
 
+
 def live_png(fig: Figure, *, text_cache: bool = True) -> bytes:
     """The PNG of a widget's redraw, at the figure's own size and dpi.
 

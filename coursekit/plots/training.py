@@ -181,7 +181,6 @@ def _check_history(h, name: str) -> None:
         raise TypeError(f"{name} must be a coursekit History (what fit returns); got {type(h).__name__}")
 
 
-
 class LivePlot(Callback):
     """A :func:`coursekit.train.fit` callback that redraws the loss curves in place after each epoch.
 
