@@ -104,7 +104,7 @@ def run_job(path: Path, base: int, out: Path) -> None:
         if has_assert:
             asserts.append({"cell": idx, "ok": err is None,
                             "error": None if err is None else f"{err['ename']}: {(err['evalue'] or '')[:300]}"})
-    out.write_text(json.dumps({"notebook": path.name, "base": base, "seconds": seconds, "crashed": crashed,
+    out.write_text(json.dumps({"notebook": path.name, "path": str(path), "base": base, "seconds": seconds, "crashed": crashed,
                                "claims": claims, "asserts": asserts, "errors": errors}, ensure_ascii=False))
 
 
@@ -142,7 +142,7 @@ def summarize(results: list[dict], kernels: str) -> dict[tuple[str, int, str], d
                         m = float("-inf")
                     row["worst"][label] = min(row["worst"].get(label, float("inf")), m)
         for a in res["asserts"]:
-            key = (nb, a["cell"], _statement_of_assert(ROOT / "notebooks" / nb, a["cell"]))
+            key = (nb, a["cell"], _statement_of_assert(Path(res["path"]), a["cell"]))
             row = rows.setdefault(key, {"held": 0, "tried": 0, "failed_at": [], "worst": {}})
             row["tried"] += 1
             row["held"] += bool(a["ok"])
@@ -153,8 +153,9 @@ def summarize(results: list[dict], kernels: str) -> dict[tuple[str, int, str], d
     return rows
 
 
-def write_ledger(results_default: list[dict], results_scalar: list[dict], notebooks: list[Path]) -> dict:
-    old = json.loads(LEDGER_JSON.read_text(encoding="utf-8")) if LEDGER_JSON.exists() else {"claims": []}
+def write_ledger(results_default: list[dict], results_scalar: list[dict], notebooks: list[Path],
+                 ledger_json: Path = LEDGER_JSON, ledger_md: Path = LEDGER_MD) -> dict:
+    old = json.loads(ledger_json.read_text(encoding="utf-8")) if ledger_json.exists() else {"claims": []}
     names = {p.name for p in notebooks}
     kept = [c for c in old.get("claims", []) if c.get("notebook") not in names]
     d = summarize(results_default, "default")
@@ -181,8 +182,8 @@ def write_ledger(results_default: list[dict], results_scalar: list[dict], notebo
     ledger = {"about": "written by tools/census.py; read by coursekit.claims for the ✗ line; see CONTRIBUTING.md",
               "runs": {**old.get("runs", {}), **runs},
               "claims": sorted(kept + new, key=lambda c: (c["notebook"], c["cell"] or -1, c["statement"]))}
-    LEDGER_JSON.write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    LEDGER_MD.write_text(render_markdown(ledger), encoding="utf-8")
+    ledger_json.write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    ledger_md.write_text(render_markdown(ledger), encoding="utf-8")
     return ledger
 
 
@@ -233,13 +234,15 @@ def main() -> int:
     parser.add_argument("--start", type=int, default=100, help="the first base (>= 5; the notebooks use 0-4)")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="notebooks executed at a time")
     parser.add_argument("--check", action="store_true", help="only read the ledger: exit 1 if a claim ever failed")
+    parser.add_argument("--ledger", type=Path, default=LEDGER_JSON, help="the JSON ledger to update")
+    parser.add_argument("--markdown", type=Path, default=LEDGER_MD, help="the readable ledger to rewrite")
     parser.add_argument("--job", nargs=3, metavar=("NOTEBOOK", "BASE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
         run_job(Path(args.job[0]), int(args.job[1]), Path(args.job[2]))
         return 0
     if args.check:
-        ledger = json.loads(LEDGER_JSON.read_text(encoding="utf-8"))
+        ledger = json.loads(args.ledger.read_text(encoding="utf-8"))
         bad = [c for c in ledger["claims"] if c["held"] < c["tried"] or c["scalar_held"] < c["scalar_tried"]]
         for c in bad:
             print(f"{c['notebook']} cell {c['cell']}: {c['statement']}: {c['held']}/{c['tried']}, "
@@ -280,12 +283,13 @@ def main() -> int:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, jobs))
-    ledger = write_ledger([r for r in results if not r["scalar"]], [r for r in results if r["scalar"]], paths)
+    ledger = write_ledger([r for r in results if not r["scalar"]], [r for r in results if r["scalar"]], paths,
+                          args.ledger, args.markdown)
     names = {p.name for p in paths}
     rows = [c for c in ledger["claims"] if c["notebook"] in names]
     bad = [c for c in rows if c["held"] < c["tried"] or c["scalar_held"] < c["scalar_tried"]]
     print(f"census: {len(rows) - len(bad)} of {len(rows)} claims and asserts held on every triplet; "
-          f"{time.perf_counter() - start:.0f} s; ledger {LEDGER_JSON.relative_to(ROOT)}, {LEDGER_MD.relative_to(ROOT)}")
+          f"{time.perf_counter() - start:.0f} s; ledger {args.ledger.name}, {args.markdown.name}")
     return 1 if bad else 0
 
 

@@ -1,0 +1,54 @@
+"""tools/census.py: notebooks over seed triplets, without stopping at a failed claim; the ledger it writes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "census.py"
+
+
+def _notebook(path: Path) -> Path:
+    def code(source, tags=()):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": source, "outputs": [],
+                "execution_count": None}
+    cells = [
+        code("SEED = 0", tags=["parameters"]),
+        code("import coursekit as ck\n"
+             "runs = ck.claims.over_seeds(lambda s: {'x': float(s % 20)}, ck.claims.seeds(SEED))\n"
+             "ck.claims.claim('x stays below 12', runs, lambda r: ck.claims.below(r['x'], 12, 'x'))"),
+        code("assert SEED < 15, 'SEED should be below 15'"),
+        code("open('last_cell_ran.txt', 'w').write(str(SEED))"),
+    ]
+    path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3"}},
+                                "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_the_census_goes_on_past_failures_and_counts_them_per_claim(tmp_path):
+    nb = _notebook(tmp_path / "tiny.ipynb")
+    ledger, md = tmp_path / "ledger.json", tmp_path / "ledger.md"
+    # SEED 10: seeds 10-12, x reaches 12 at seed 12 (the claim fails), the assert holds;
+    # SEED 20: seeds 20-22, x is 0-2 (the claim holds), the assert fails
+    result = subprocess.run([sys.executable, str(TOOL), str(nb), "--triplets", "2", "--scalar", "0", "--start", "10",
+                             "-j", "1", "--ledger", str(ledger), "--markdown", str(md)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr  # a claim failed somewhere
+    assert (tmp_path / "last_cell_ran.txt").read_text() == "20", "every run should reach the last cell"
+    rows = {r["statement"].split(":")[0]: r for r in json.loads(ledger.read_text())["claims"]}
+    claim, check = rows["x stays below 12"], rows["assert in cell 2"]
+    assert (claim["held"], claim["tried"], claim["failed_at"]) == (1, 2, [10])
+    assert claim["worst_margin"] == {"x": 0.0}  # 12 is not below 12: no room left
+    assert (check["held"], check["tried"], check["failed_at"]) == (1, 2, [20])
+    assert claim["cell"] == 1 and check["cell"] == 2
+    text = md.read_text()
+    assert "| 1 | **x stays below 12** | 1/2 |" in text and "## tiny.ipynb" in text
+    check_only = subprocess.run([sys.executable, str(TOOL), "--check", "--ledger", str(ledger)],
+                                capture_output=True, text=True, timeout=60)
+    assert check_only.returncode == 1 and "0 of 2 claims held everywhere" in check_only.stdout
+
+
+def test_seeds_the_notebooks_use_are_refused():
+    result = subprocess.run([sys.executable, str(TOOL), "--start", "2"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--start must be >= 5" in result.stderr
