@@ -292,6 +292,7 @@ def run(
     lrs: Mapping[str, float] | None = None,
     grad_examples: int = 512,
     device: str | torch.device | None = None,
+    eval_train: bool = False,
 ) -> RecipeRun:
     """Build a recipe's network, measure its gradients at initialization, train it.
 
@@ -313,6 +314,10 @@ def run(
         device: where to train, passed to ``fit`` (default: where the new
             model is built, the CPU unless you set a default device; so every
             machine gives the same numbers).
+        eval_train: also measure the whole training split in eval mode after each
+            epoch (``history.eval_train_acc``, passed to ``fit``): the training
+            accuracy to compare with ``val_acc`` when the recipe has dropout or
+            batch norm, whose ``history.train_acc`` is measured in training mode.
 
     Returns:
         A :class:`RecipeRun`. A run whose training loss becomes NaN or infinite is
@@ -331,6 +336,7 @@ def run(
     grad_examples = check_int("grad_examples", grad_examples, minimum=1)
     if not isinstance(label, str):
         raise TypeError(f"label must be a string; got {type(label).__name__}")
+    eval_train = check_bool("eval_train", eval_train)
     r = check_recipe(recipe)  # once, here at the door: the helpers below trust it
     model, fit_kwargs = _build(r, [data.n_features, *hidden, data.n_classes], seed, _check_lrs(lrs))
     dev = check_device("device", device) if device is not None else model_device(model)
@@ -342,7 +348,7 @@ def run(
         torch.manual_seed(seed)
         # A recipe may diverge on purpose (ReLU with N(0, 1) weights): train on and report it as `diverged`.
         history = fit(model, data, epochs=epochs, batch_size=batch_size, seed=seed, device=dev,
-                      progress=False, label=label, nan_policy="continue", **fit_kwargs)
+                      progress=False, label=label, nan_policy="continue", eval_train=eval_train, **fit_kwargs)
     return RecipeRun(label=label, recipe=r, seed=seed, history=history, grad_norms=norms,
                      init_loss=loss0, act_std=act_std, lr=float(fit_kwargs["lr"]))
 

@@ -126,6 +126,17 @@ def test_run_is_reproducible_and_leaves_the_global_random_state_alone():
     assert len(a.history.epoch) == 3 and not a.diverged
 
 
+def test_eval_train_scores_the_training_split_in_eval_mode_without_changing_the_run():
+    data = _data()
+    plain = run(FULL, data, [12, 12], epochs=3, batch_size=16, seed=2, device="cpu")
+    scored = run(FULL, data, [12, 12], epochs=3, batch_size=16, seed=2, device="cpu", eval_train=True)
+    assert plain.history.eval_train_acc == [] and len(scored.history.eval_train_acc) == 3
+    assert scored.history.val_acc == plain.history.val_acc, "scoring the training split should not change training"
+    assert scored.history.eval_train_acc != scored.history.train_acc, "with dropout the two measures differ"
+    with pytest.raises(TypeError, match="eval_train must be True or False"):
+        run(FULL, data, [4], epochs=1, eval_train="yes")
+
+
 def test_diverged_means_a_non_finite_training_loss():
     import numpy as np
 
