@@ -15,13 +15,13 @@ def _row(nb, held, tried, scalar_held=2, scalar_tried=2):
             "scalar_tried": scalar_tried}
 
 
-def test_only_notebooks_whose_every_claim_held_on_ten_triplets_or_more_get_fresh_seeds(tmp_path, monkeypatch):
+def test_only_notebooks_whose_every_claim_held_on_twenty_triplets_or_more_get_fresh_seeds(tmp_path, monkeypatch):
     ledger = tmp_path / "ledger.json"
     ledger.write_text(json.dumps({"claims": [
-        _row("a.ipynb", 12, 12), _row("a.ipynb", 10, 10),       # calibrated
-        _row("b.ipynb", 11, 12),                                 # failed once
-        _row("c.ipynb", 5, 5),                                   # too few triplets
-        _row("d.ipynb", 10, 10, scalar_held=1),                  # failed on the scalar kernels
+        _row("a.ipynb", 22, 22), _row("a.ipynb", 20, 20),       # calibrated
+        _row("b.ipynb", 21, 22),                                 # failed once
+        _row("c.ipynb", 10, 10),                                 # too few triplets
+        _row("d.ipynb", 20, 20, scalar_held=1),                  # failed on the scalar kernels
     ]}))
     monkeypatch.setattr(sweep, "LEDGER", ledger)
     assert sweep.calibrated() == {"a.ipynb"}

@@ -11,7 +11,7 @@ the cell tagged ``parameters``) in two settings, side by side on two processes:
   instead of AVX2/AVX-512: the last bits of every sum change, as on another CPU).
 
 A notebook that the claim census has calibrated (every row of
-``coursekit/claims_ledger.json`` held on every one of at least ten triplets) runs on fresh seeds
+``coursekit/claims_ledger.json`` held on every one of at least twenty triplets) runs on fresh seeds
 instead: two drawn from the commit's hash (1000-9999, printed at the start;
 ``COURSEKIT_SWEEP_SEED=N`` replays them), so that no threshold can be tuned to a
 fixed list. The others keep 1 and 2 until the census has calibrated them.
@@ -57,7 +57,7 @@ SETTINGS = [
     ("seed 2, scalar kernels", 2, {"ATEN_CPU_CAPABILITY": "default"}),
 ]
 LEDGER = ROOT / "coursekit" / "claims_ledger.json"
-MIN_TRIPLETS = 10  # a notebook counts as calibrated once each claim held on at least this many triplets
+MIN_TRIPLETS = 20  # a notebook counts as calibrated once each claim held on at least this many triplets
 
 
 def calibrated() -> set[str]:
