@@ -327,9 +327,12 @@ def _census_note(statement: str) -> str:
     if entry is None:
         return "The census of the course has no record of this claim."
     held, tried = entry["held"], entry["tried"]
-    return (f"The census saw it hold on {held} of {tried} seed triplets: this seed is one of the rare ones "
-            "where the effect is weaker than the text says, not a mistake in your code. "
-            "The conclusion rests on the many seeds the census tried.")
+    if tried and held >= 0.9 * tried:
+        return (f"The census saw it hold on {held} of {tried} seed triplets: this seed is one of the rare ones "
+                "where the effect is weaker than the text says, not a mistake in your code. "
+                "The conclusion rests on the many seeds the census tried.")
+    return (f"The census saw it hold on only {held} of {tried} seed triplets: the claim is stronger than the "
+            "effect, which varies from seed to seed; it is a known defect of the course, not a mistake in your code.")
 
 
 @lru_cache(maxsize=1)

@@ -118,7 +118,14 @@ def test_the_census_note_quotes_the_ledger(monkeypatch, tmp_path, capsys):
         C.claim("sigmoid stays below 45 %", _runs(), lambda r: r["sigmoid"] < 0.45)
     finally:
         C._ledger.cache_clear()
-    assert "hold on 19 of 20 seed triplets" in capsys.readouterr().out
+    assert "hold on 19 of 20 seed triplets: this seed is one of the rare ones" in capsys.readouterr().out
+    ledger.write_text('{"claims": [{"statement": "sigmoid stays below 45 %", "held": 3, "tried": 5}]}')
+    C._ledger.cache_clear()
+    try:
+        C.claim("sigmoid stays below 45 %", _runs(), lambda r: r["sigmoid"] < 0.45)
+    finally:
+        C._ledger.cache_clear()
+    assert "hold on only 3 of 5 seed triplets: the claim is stronger than the effect" in capsys.readouterr().out
 
 
 def test_an_unknown_mode_is_refused(monkeypatch):
