@@ -344,13 +344,20 @@ def _ledger() -> dict[str, dict[str, Any]]:
     return {c["statement"]: c for c in data.get("claims", []) if isinstance(c, dict) and "statement" in c}
 
 
-def _log(verdict: Claim) -> None:
+def _numbers(result: Any) -> dict[str, float | None]:
+    """The numeric entries of one result (NaN and infinities as None), for the census log."""
+    items = result.items() if isinstance(result, dict) else [("value", result)]
+    return {str(k): (float(v) if math.isfinite(float(v)) else None) for k, v in items if _is_number(v)}
+
+
+def _log(verdict: Claim, runs: SeedRuns) -> None:
     path = os.environ.get(LOG_ENV)
     if not path:
         return
     record = {"statement": verdict.statement, "seeds": verdict.seeds, "held": verdict.held, "why": verdict.why,
               "mean_held": verdict.mean_held, "required": verdict.required, "ok": bool(verdict),
-              "margins": [[[label, (None if math.isnan(m) else m)] for label, m in ms] for ms in verdict.margins]}
+              "margins": [[[label, (None if math.isnan(m) else m)] for label, m in ms] for ms in verdict.margins],
+              "results": [_numbers(r) for _, r in runs]}
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -439,7 +446,7 @@ def claim(
         if reasons:
             msg += f" ({'; '.join(reasons)}: a run that diverged is not a finding)"
         verdict.why = msg
-    _log(verdict)
+    _log(verdict, runs)
     if not verdict and strict:
         raise AssertionError(verdict.why)
     if not quiet:

@@ -155,6 +155,8 @@ def test_numeric_claims_are_logged_with_their_margins(monkeypatch, tmp_path, cap
     assert first["ok"] and first["seeds"] == [0, 1, 2] and first["held"] == [True, True, True]
     assert [m[0][1] for m in first["margins"]] == pytest.approx([0.0, 0.01, 0.02, 0.01])  # 3 seeds, then the mean
     assert not second["ok"] and second["margins"][2][0][1] == pytest.approx(-0.05)
+    # every seed's numbers, so that a census can recalibrate a threshold from what it measured
+    assert [r["relu"] for r in first["results"]] == pytest.approx([0.90, 0.91, 0.92])
 
 
 def test_repeated_seeds_are_refused():

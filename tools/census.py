@@ -197,7 +197,9 @@ def render_markdown(ledger: dict) -> str:
              "Written by `tools/census.py` (`make census`); do not edit by hand. Each row is one claim or",
              "assert of a notebook: on how many seed triplets it held under the default kernels and under",
              "PyTorch's scalar kernels (as on another CPU), and its worst margin (how far the measured value",
-             "stayed on the right side of its threshold; negative where it failed). See CONTRIBUTING.md.", ""]
+             "stayed on the right side of its threshold; negative where it failed). See CONTRIBUTING.md.",
+             "Claims whose statement changed after a census, old beside new and why: "
+             "[claims-changes.md](claims-changes.md).", ""]
     for nb, run in sorted(ledger["runs"].items()):
         lines += [f"## {nb}", "",
                   f"Measured {run['date']} with Python {run['python']}, torch {run['torch']}, NumPy {run['numpy']} "
@@ -236,6 +238,8 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="only read the ledger: exit 1 if a claim ever failed")
     parser.add_argument("--ledger", type=Path, default=LEDGER_JSON, help="the JSON ledger to update")
     parser.add_argument("--markdown", type=Path, default=LEDGER_MD, help="the readable ledger to rewrite")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="a folder for each run's record (every claim's numbers per seed), to recalibrate from")
     parser.add_argument("--job", nargs=3, metavar=("NOTEBOOK", "BASE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -259,9 +263,11 @@ def main() -> int:
         parser.error(f"no such notebook: {', '.join(missing)}")
     bases = [args.start + STEP * i for i in range(args.triplets + args.scalar)]
     jobs = [(p, b, b in bases[args.triplets:]) for b in bases for p in paths]
-    tmp = Path(tempfile.mkdtemp(prefix="coursekit-census-"))
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="coursekit-census-"))
     print(f"census: {len(paths)} notebooks x {len(bases)} triplets ({args.scalar} on the scalar kernels), "
-          f"{args.jobs} at a time; bases {bases[0]}..{bases[-1]} step {STEP}", flush=True)
+          f"{args.jobs} at a time; bases {bases[0]}..{bases[-1]} step {STEP}; records in {tmp}", flush=True)
     start = time.perf_counter()
 
     def one(job):
