@@ -1,15 +1,21 @@
 # Two commands do all the set-up (see README.md):
-#   make lab    create .venv if needed, write the student editions, open JupyterLab on them
-#   make test   create .venv if needed, then run every test (unit tests + nbval + browser)
+#   make lab    create .venv if needed with what a learner needs ([lab] extra), write the student
+#               editions, open JupyterLab on them
+#   make test   create .venv if needed with what teachers and CI need ([lab,test,hub]), then run
+#               every test (unit tests + nbval + browser + hub)
 #
-# Choose the PyTorch build with TORCH=cpu | cuda | '<pip requirement>', e.g.
+# PyTorch: a CPU build by default on every machine (the notebooks train on the CPU). Choose with
+# TORCH=cpu | cuda | '<pip requirement>', e.g.
 #   make lab TORCH=cuda
 # (only used when .venv has no torch yet; see tools/install_torch.py).
+# The Python that builds .venv: PYTHON=python3.12 (tools/check_python.py checks it first).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.coursekit-installed
+# What is installed: the learner's environment, then (for every other target) the teachers' and CI's.
+LAB_STAMP := $(VENV)/.coursekit-lab
+ALL_STAMP := $(VENV)/.coursekit-all
 TORCH  ?=
 PYTEST_ARGS ?=
 
@@ -22,17 +28,33 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # to bypass."), and root is how many containers run (Docker images, some hubs, CI runners).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 ROOT_NOTE  := echo "make: running as root (as in many containers): starting JupyterLab with --allow-root"
-# ipykernel 7 sometimes never answers an execute request while nbclient waits (seen here on widget
-# cells, and reported by others: vscode-jupyter #17228, nbclient #312): the runs of `make test` and of
-# the sweep would hang until their time limit. Until that is fixed, the venv keeps ipykernel 6.
-KERNEL_PIN := "ipykernel>=6.29,<7"
+# ipykernel's upper bound (the hang it avoids) is in pyproject.toml's [lab] extra, for every route.
 # JupyterHub's proxy for the hub test (npm package; .ci/run and `make hub-test` install it here).
 CHP    := .ci-tools/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean help
+# The interpreter's version is checked before anything is made; a venv that cannot run pip (Debian and
+# Ubuntu without python3-venv: `python3 -m venv` fails after writing .venv/bin/python) is removed, so
+# the next `make` starts afresh instead of running pip in a venv without pip.
+define MAKE_VENV
+if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python >= 3.11, or say which one: make lab PYTHON=python3.12" >&2; exit 1; }; \
+	$(PYTHON) tools/check_python.py || exit 1; \
+	rm -rf $(VENV); \
+	echo "make: creating the virtual environment $(VENV) with $(PYTHON)"; \
+	if ! $(PYTHON) -m venv $(VENV) || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+		rm -rf $(VENV); \
+		echo "make: '$(PYTHON) -m venv' could not make a virtual environment with pip (removed $(VENV)). On Debian or Ubuntu: sudo apt install python3-venv (or python3.X-venv for your Python), then run make again." >&2; \
+		exit 1; \
+	fi; \
+fi; \
+$(BIN)/python tools/check_python.py || { echo "make: $(VENV) was made with an older Python: make clean, then make lab PYTHON=python3.11 (or newer)" >&2; exit 1; }
+endef
+
+.PHONY: venv lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean help
 
 help:
-	@echo "make lab            self-study: student editions in student/, opened in JupyterLab"
+	@echo "make lab            self-study: student editions in student/, opened in JupyterLab (the [lab] extra only)"
+	@echo "make venv           only create .venv (the Python version is checked first)"
 	@echo "make lab-instructor teaching: JupyterLab on the complete notebooks in notebooks/"
 	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
 	@echo "make test-fast      unit tests only"
@@ -47,20 +69,29 @@ help:
 	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (README, Teaching)"
 	@echo "make benchmark      run the speed benchmarks"
 
-$(STAMP): pyproject.toml tools/install_torch.py
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+venv:
+	@$(MAKE_VENV)
+
+# A learner's environment: coursekit, PyTorch (CPU unless TORCH= says otherwise), the [lab] extra.
+$(LAB_STAMP): pyproject.toml tools/install_torch.py tools/check_python.py
+	@$(MAKE_VENV)
 	$(BIN)/python tools/install_torch.py
-	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub]" $(KERNEL_PIN)
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	@touch $@
+
+# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top.
+$(ALL_STAMP): $(LAB_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub]"
+	@touch $@
 
 # Self-study is the default: exercises blank in student/ (edited copies are kept),
 # with the complete notebooks/ one folder up for peeking at a solution.
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	$(BIN)/python tools/make_student.py
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --ContentsManager.preferred_dir=student
 
-lab-instructor: $(STAMP)
+lab-instructor: $(LAB_STAMP)
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
@@ -76,22 +107,22 @@ NBVAL_PAR  := $(if $(filter-out 1,$(NBVAL_JOBS)),-n $(NBVAL_JOBS) --dist loadfil
 STRICT := COURSEKIT_CLAIMS=strict
 
 # The unit tests (browser and hub tests included), then nbval; both run even if the first fails.
-test: $(STAMP)
+test: $(ALL_STAMP)
 	@status=0; \
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS) || status=$$?; \
 	$(STRICT) $(BIN)/python -m pytest notebooks $(NBVAL_PAR) $(PYTEST_ARGS) || status=$$?; \
 	exit $$status
 
-test-fast: $(STAMP)
+test-fast: $(ALL_STAMP)
 	$(BIN)/python -m pytest tests -m "not browser and not hub and not grading" $(PYTEST_ARGS)
 
-test-notebooks: $(STAMP)
+test-notebooks: $(ALL_STAMP)
 	$(STRICT) $(BIN)/python -m pytest notebooks $(NBVAL_PAR) $(PYTEST_ARGS)
 
 # Claims over seeds and another numeric path (README, "In CI"): every cell of the swept notebooks
 # must pass with SEED = 1 and with SEED = 2 on PyTorch's scalar kernels; then nbval compares those
 # notebooks strictly under the scalar kernels, as another CPU would run them.
-test-robust: $(STAMP)
+test-robust: $(ALL_STAMP)
 	$(STRICT) $(BIN)/python tools/sweep_seeds.py
 	$(STRICT) ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest $$($(BIN)/python tools/sweep_seeds.py --list) $(NBVAL_PAR) $(PYTEST_ARGS)
 
@@ -99,34 +130,34 @@ test-robust: $(STAMP)
 # writes coursekit/claims_ledger.json and docs/claims-ledger.md. About an hour for every notebook on
 # two cores; CENSUS_ARGS="notebooks/05_rbm_dbn_pretraining.ipynb --triplets 10" for a part.
 CENSUS_ARGS ?=
-census: $(STAMP)
+census: $(ALL_STAMP)
 	$(BIN)/python tools/census.py $(CENSUS_ARGS)
 
 # ruff comes with the dev extra; the rules are fixed in pyproject.toml
-lint: $(STAMP)
+lint: $(ALL_STAMP)
 	@test -x $(BIN)/ruff || $(BIN)/python -m pip install --quiet "ruff>=0.4"
 	$(BIN)/ruff check coursekit tests tools benchmarks deploy
 
-browser-test: $(STAMP)
+browser-test: $(ALL_STAMP)
 	$(BIN)/python -m pytest tests -m browser $(PYTEST_ARGS)
 
 # Installs JupyterHub's proxy with npm first if it is missing and npm is here (Debian: apt-get install nodejs npm).
-hub-test: $(STAMP)
+hub-test: $(ALL_STAMP)
 	@test -x $(CHP) || ! command -v npm >/dev/null || npm install --prefix .ci-tools --no-audit --no-fund --silent configurable-http-proxy
 	$(BIN)/python -m pytest tests/test_hub.py -m hub -s $(PYTEST_ARGS)
 
-execute: $(STAMP)
+execute: $(ALL_STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
 
-student: $(STAMP)
+student: $(LAB_STAMP)
 	$(BIN)/python tools/make_student.py
 
 # nbgrader: source notebooks with nbgrader's metadata, and nbgrader_config.py the first time (README, Teaching)
-nbgrader-source: $(STAMP)
+nbgrader-source: $(ALL_STAMP)
 	@test -n "$(COURSE)" || { echo "make nbgrader-source: say where, e.g. make nbgrader-source COURSE=~/course"; exit 2; }
 	$(BIN)/python tools/make_nbgrader.py $(COURSE) $(NBGRADER_ARGS)
 
-benchmark: $(STAMP)
+benchmark: $(ALL_STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
 	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_rbm.py

@@ -1,4 +1,4 @@
-"""tools/install_torch.py picks a CPU build without a GPU, CUDA with one, and obeys TORCH=."""
+"""tools/install_torch.py picks a CPU build by default (GPU or not), CUDA on request, and obeys TORCH=."""
 from __future__ import annotations
 
 import importlib.util
@@ -30,6 +30,7 @@ def test_no_gpu_prefers_a_local_cpu_wheel(tool, tmp_path, monkeypatch):
     monkeypatch.setattr(tool, "pip_find_links", lambda: [str(tmp_path)])
     args, why = tool.choose()
     assert args == ["torch==2.13.0+cpu"] and "CPU wheel" in why
+    assert "GPU" not in why, why
 
 
 def test_no_gpu_and_no_wheelhouse_uses_pytorch_cpu_index(tool, monkeypatch):
@@ -39,9 +40,14 @@ def test_no_gpu_and_no_wheelhouse_uses_pytorch_cpu_index(tool, monkeypatch):
     assert args == ["torch>=2.2", "--index-url", "https://download.pytorch.org/whl/cpu"]
 
 
-def test_gpu_takes_pypi_cuda_build(tool, monkeypatch):
+def test_gpu_still_gets_a_cpu_build_unless_cuda_is_asked_for(tool, monkeypatch):
     monkeypatch.setattr(tool, "has_nvidia_gpu", lambda: True)
-    assert tool.choose()[0] == ["torch>=2.2"]
+    monkeypatch.setattr(tool, "pip_find_links", lambda: [])
+    args, why = tool.choose()
+    assert args == ["torch>=2.2", "--index-url", "https://download.pytorch.org/whl/cpu"], args
+    assert "GPU was found" in why and "TORCH=cuda" in why, "the learner should be told how to ask for CUDA"
+    monkeypatch.setenv("COURSEKIT_TORCH", "cuda")
+    assert tool.choose()[0] == ["torch>=2.2"], "TORCH=cuda should give PyPI's CUDA build"
 
 
 @pytest.mark.parametrize("wish, expected", [

@@ -1,10 +1,12 @@
-"""Packaging: pyproject.toml and environment.yml agree; no exact pins; the set-up commands exist."""
+"""Packaging: pyproject.toml and environment.yml agree; a lean learner environment; one ipykernel bound;
+the distribution's name; the release files; the set-up commands exist."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
-import tomllib
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,23 +23,34 @@ def pyproject():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
-def pypi_names() -> set[str]:
+def learner_requirements() -> list[str]:
+    """What a learner's environment is asked for: coursekit's dependencies and the [lab] extra."""
     project = pyproject()
-    names = {_name(r) for r in project["dependencies"]}
-    for extra in ("lab", "test"):
-        names |= {_name(r) for r in project["optional-dependencies"][extra]}
-    return names
+    return list(project["dependencies"]) + list(project["optional-dependencies"]["lab"])
 
 
-def conda_names() -> set[str]:
+def pypi_names() -> set[str]:
+    return {_name(r) for r in learner_requirements()}
+
+
+def conda_specs() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    names = set()
+    specs = {}
     for dep in env["dependencies"]:
         if isinstance(dep, str):
             n = _name(dep)
             if n not in CONDA_ONLY:
-                names.add(CONDA_TO_PYPI.get(n, n))
-    return names
+                specs[CONDA_TO_PYPI.get(n, n)] = dep
+    return specs
+
+
+def conda_names() -> set[str]:
+    return set(conda_specs())
+
+
+def _spec(requirement: str) -> str:
+    """The version part of a requirement, spaces removed: "ipykernel >=6.29, <7" -> ">=6.29,<7"."""
+    return re.sub(r"\s", "", requirement)[len(_name(requirement)):]
 
 
 def test_environment_yml_and_pyproject_name_the_same_packages():
@@ -54,19 +67,153 @@ def test_environment_yml_uses_conda_forge_and_cpu_pytorch():
     assert "cpu" in torch_line
 
 
-def test_install_requirements_have_no_exact_or_upper_pins():
+# The one upper bound, with its reason in pyproject.toml's [lab] extra (ipykernel 7 can hang nbclient).
+KERNEL_BOUND = ">=6.29,<7"
+
+
+def test_install_requirements_have_no_exact_or_upper_pins_but_the_one_ipykernel_bound():
     project = pyproject()
     reqs = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         reqs += extra
     for r in reqs:
+        if _name(r) == "ipykernel":
+            continue
         assert "==" not in r and "<" not in r and "~=" not in r, f"pinned requirement: {r}"
     assert "torch>=2.2" in project["dependencies"]
+    kernels = [r for r in reqs if _name(r) == "ipykernel"]
+    assert kernels == [f"ipykernel{KERNEL_BOUND}"], f"ipykernel should be asked for once, in [lab]: {kernels}"
+    assert f"ipykernel{KERNEL_BOUND}" in project["optional-dependencies"]["lab"]
 
 
-def test_binder_installs_coursekit_itself():
+def test_every_route_gets_the_same_ipykernel_bound_from_one_place():
+    # conda, Binder and the hub images read environment.yml; make and TLJH install the [lab] extra.
+    assert _spec(conda_specs()["ipykernel"]) == KERNEL_BOUND, conda_specs()["ipykernel"]
+    code = [line.split("#")[0] for line in (ROOT / "Makefile").read_text().splitlines()]
+    assert not any("ipykernel" in line for line in code), "the Makefile should take the bound from [lab]"
+    assert any('pip install --quiet -e ".[lab]"' in line for line in code)
+    deploy = (ROOT / "deploy" / "jupyterhub" / "README.md").read_text()
+    assert 'pip install ".[lab]"' in deploy, "TLJH's install should take the [lab] extra (and its bound)"
+
+
+# Teachers' and CI's packages, which a learner's JupyterLab should not carry (nbgrader adds Formgrader
+# and Create Assignment to the lab's menus; JupyterHub and the test tools are of no use to a learner).
+TEACHER_ONLY = {"nbgrader", "jupyterhub", "nbgitpuller", "pytest", "pytest-xdist", "nbval", "papermill",
+                "playwright", "ruff", "jupytext"}
+
+
+def test_the_learner_environment_is_lean_on_every_route():
+    learner = pypi_names()
+    assert learner == {"numpy", "torch", "matplotlib", "ipywidgets", "scikit-learn", "tqdm", "jupyterlab",
+                       "ipykernel"}, sorted(learner)
+    assert not (conda_names() & TEACHER_ONLY), sorted(conda_names() & TEACHER_ONLY)
+    make = (ROOT / "Makefile").read_text()
+    lab_rule = make[make.index("$(LAB_STAMP):"):]
+    lab_rule = lab_rule[:lab_rule.index("\n\n")]
+    assert ".[lab]" in lab_rule and "test" not in lab_rule and "hub" not in lab_rule, lab_rule
+    assert re.search(r"^lab: \$\(LAB_STAMP\)$", make, re.M), "make lab should install the learner's extra only"
+
+
+def _lab_extensions_reachable(requirements: list[str]) -> dict[str, set[str]]:
+    """The JupyterLab extensions that installing ``requirements`` brings, read from the installed metadata.
+
+    Walks the requirement graph of the distributions installed here (the dev environment holds them
+    all), following only what a plain install of ``requirements`` pulls in, and collects the
+    prebuilt lab extensions each distribution installs (``share/jupyter/labextensions/<name>``).
+    """
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen, found = set(), {}
+    todo = [(Requirement(r), "") for r in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(req.name)
+        for wanted in [""] + sorted(req.extras):
+            if (name, wanted) in seen:
+                continue
+            seen.add((name, wanted))
+            try:
+                dist = metadata.distribution(req.name)
+            except metadata.PackageNotFoundError:
+                continue
+            if not wanted:
+                for f in dist.files or []:
+                    parts = str(f).replace("\\", "/").split("/")
+                    if "labextensions" in parts[:-1]:
+                        rest = parts[parts.index("labextensions") + 1:]
+                        ext = "/".join(rest[:2]) if rest[0].startswith("@") else rest[0]
+                        found.setdefault(name, set()).add(ext)
+            todo += [(Requirement(r), wanted) for r in dist.requires or []]
+    return found
+
+
+def test_the_learner_jupyterlab_has_only_jupyterlab_s_and_the_widgets_extensions():
+    pytest.importorskip("packaging")
+    learner = _lab_extensions_reachable(learner_requirements())
+    extensions = set().union(*learner.values()) if learner else set()
+    print("lab extensions of the learner environment:", sorted(extensions))
+    # JupyterLab's own (nbconvert's syntax colours) and ipywidgets' widget manager; nothing of nbgrader's.
+    allowed = {"jupyterlab_pygments", "@jupyter-widgets/jupyterlab-manager"}
+    assert extensions <= allowed, f"the learner's JupyterLab carries {sorted(extensions - allowed)}"
+    assert "@jupyter-widgets/jupyterlab-manager" in extensions, "the widgets need ipywidgets' lab extension"
+    # the same walk does find nbgrader's extensions from the teachers' extra, where they belong
+    teacher = _lab_extensions_reachable(pyproject()["optional-dependencies"]["test"])
+    if "nbgrader" not in teacher:
+        pytest.skip("nbgrader is not installed here: the control case cannot run")
+    assert "@jupyter/nbgrader" in teacher["nbgrader"]
+
+
+def test_the_distribution_is_not_named_coursekit_but_imports_as_coursekit():
+    # `coursekit` on PyPI is an unrelated project: a learner who types `pip install coursekit` gets it.
+    project = pyproject()
+    assert project["name"] != "coursekit", "the name coursekit on PyPI is taken by another project"
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert packages["include"] == ["coursekit*"], "the import name stays coursekit"
+    assert f"{project['name']}[lab,test,hub]" in project["optional-dependencies"]["dev"]
+    readme = (ROOT / "README.md").read_text()
+    assert project["name"] in readme and "pip install coursekit" not in readme.replace(
+        "`pip install coursekit` gets", ""), "README should say how to install from the repository"
+
+
+def test_the_python_floor_is_what_the_tests_need():
+    # the tests import tomllib (3.11); tools/check_python.py reads the same line
+    assert pyproject()["requires-python"] == ">=3.11"
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python>=3.11" in env["dependencies"]
+
+
+def test_version_changelog_and_citation_agree():
+    import coursekit
+
+    version = coursekit.__version__
+    assert "version" in pyproject()["dynamic"], "the version is read from coursekit/__init__.py, one place"
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"].startswith("1.2") and citation["version"] == version, citation["version"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    releases = re.findall(r"^## \[?v?(\d+\.\d+\.\d+)\]?", changelog, re.M)
+    assert releases and releases[0] == version, f"CHANGELOG.md's latest release {releases[:1]}, package {version}"
+
+
+def test_code_and_content_licences_are_both_there():
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    content = (ROOT / "LICENSE-CONTENT.md").read_text()
+    assert "CC BY 4.0" in content and "creativecommons.org/licenses/by/4.0" in content
+    assert "study notes" in content and "모두를 위한 딥러닝 시즌 2" in content
+
+
+def test_binder_installs_coursekit_itself_and_writes_the_student_editions():
     post = (ROOT / "binder" / "postBuild").read_text()
     assert "pip install --no-deps -e ." in post
+    steps = [line for line in post.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert any(line.strip() == "python tools/make_student.py" for line in steps), \
+        "a Binder learner should find the student editions in student/, as `make lab` writes them"
+    assert steps.index("python -m pip install --no-deps -e .") < next(
+        i for i, line in enumerate(steps) if "make_student" in line), "coursekit first: make_student imports it"
 
 
 def test_readme_test_command_is_what_ci_runs():

@@ -3,15 +3,16 @@
 
 Why this exists: coursekit asks for ``torch>=2.2`` and nothing more, so you stay
 free to choose your build. But a plain ``pip install torch`` on Linux takes the
-CUDA build (several GB of NVIDIA libraries) even on a laptop without a GPU. This
-script, run by ``make lab`` / ``make test`` inside the project's virtual
-environment, picks:
+CUDA build (several GB of NVIDIA libraries), and the notebooks train on the CPU on
+every machine (their networks are small: a GPU would not be faster). This script,
+run by ``make lab`` / ``make test`` inside the project's virtual environment, picks:
 
 1. nothing, if the environment already has torch (whatever build you put there);
-2. what you ask for, if ``COURSEKIT_TORCH`` is set: ``cpu``, ``cuda``, or any
-   pip requirement such as ``torch==2.5.1`` (``make lab TORCH=cuda`` sets it);
-3. the CUDA build from PyPI when an NVIDIA GPU is present (``nvidia-smi`` works);
-4. otherwise a CPU build: a CPU wheel that pip can already see locally (a
+2. what you ask for, if ``COURSEKIT_TORCH`` is set: ``cpu``, ``cuda`` (PyPI's
+   default build, CUDA on Linux), or any pip requirement such as ``torch==2.5.1``
+   (``make lab TORCH=cuda`` sets it);
+3. otherwise a CPU build, with or without an NVIDIA GPU (one found is named, with
+   how to ask for CUDA): a CPU wheel that pip can already see locally (a
    ``--find-links`` wheelhouse from your pip configuration, as on classroom and
    CI machines), else PyTorch's own CPU index
    (https://download.pytorch.org/whl/cpu). On macOS and Windows PyPI's torch is
@@ -88,14 +89,17 @@ def choose() -> tuple[list[str], str]:
         return [MINIMUM], "COURSEKIT_TORCH=cuda: PyPI's default build (CUDA on Linux)"
     if wish and wish != "cpu":
         return wish.split(), f"COURSEKIT_TORCH={wish!r}"
-    if not wish and has_nvidia_gpu():
-        return [MINIMUM], "an NVIDIA GPU was found: PyPI's CUDA build"
     if platform.system() != "Linux":
         return [MINIMUM], f"{platform.system()}: PyPI's torch is the CPU build here"
+    # CPU by default, GPU or not: the course trains on the CPU, and the CUDA build is several GB.
+    why = "a CPU build"
+    if not wish and has_nvidia_gpu():
+        why = ("an NVIDIA GPU was found, but the course trains on the CPU: a CPU build "
+               "(TORCH=cuda, or COURSEKIT_TORCH=cuda, for PyPI's CUDA build)")
     local = local_cpu_wheel()
     if local:
-        return [f"torch=={local}"], f"no GPU: the CPU wheel torch {local} from a local wheelhouse"
-    return [MINIMUM, "--index-url", CPU_INDEX], f"no GPU: PyTorch's CPU index {CPU_INDEX}"
+        return [f"torch=={local}"], f"{why}: the CPU wheel torch {local} from a local wheelhouse"
+    return [MINIMUM, "--index-url", CPU_INDEX], f"{why}: PyTorch's CPU index {CPU_INDEX}"
 
 
 def main() -> int:
