@@ -66,7 +66,7 @@ help:
 	@echo "make lint           ruff over the package, tests, tools and benchmarks"
 	@echo "make execute NB=notebooks/01_vanishing_gradients.ipynb   re-execute a notebook in place"
 	@echo "make student        generate the student editions into student/"
-	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (README, Teaching)"
+	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (docs/teaching.md)"
 	@echo "make benchmark      run the speed benchmarks"
 
 venv:
@@ -119,7 +119,7 @@ test-fast: $(ALL_STAMP)
 test-notebooks: $(ALL_STAMP)
 	$(STRICT) $(BIN)/python -m pytest notebooks $(NBVAL_PAR) $(PYTEST_ARGS)
 
-# Claims over seeds and another numeric path (README, "In CI"): every cell of the swept notebooks
+# Claims over seeds and another numeric path (docs/testing.md, "In CI"): every cell of the swept notebooks
 # must pass with SEED = 1 and with SEED = 2 on PyTorch's scalar kernels; then nbval compares those
 # notebooks strictly under the scalar kernels, as another CPU would run them.
 test-robust: $(ALL_STAMP)
@@ -152,7 +152,7 @@ execute: $(ALL_STAMP)
 student: $(LAB_STAMP)
 	$(BIN)/python tools/make_student.py
 
-# nbgrader: source notebooks with nbgrader's metadata, and nbgrader_config.py the first time (README, Teaching)
+# nbgrader: source notebooks with nbgrader's metadata, and nbgrader_config.py the first time (docs/teaching.md)
 nbgrader-source: $(ALL_STAMP)
 	@test -n "$(COURSE)" || { echo "make nbgrader-source: say where, e.g. make nbgrader-source COURSE=~/course"; exit 2; }
 	$(BIN)/python tools/make_nbgrader.py $(COURSE) $(NBGRADER_ARGS)

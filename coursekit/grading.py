@@ -37,7 +37,7 @@ added, so a malformed one fails there, not as the learner's error. nbgrader remo
 from the learner's copy and puts it back
 when it autogrades, so the learner never sees the seed or the cases.
 
-Introduced for teachers in README.md, *Teaching*; not used in the course notebooks.
+Introduced for teachers in docs/teaching.md, *Grading with nbgrader*; not used in the course notebooks.
 """
 from __future__ import annotations
 

@@ -239,3 +239,42 @@ def test_notebooks_follow_the_conventions():
         text = path.read_text()
         for forbidden in ("/work/", "/root/", "/home/", "/tmp/"):
             assert forbidden not in text, f"{path.name} mentions a machine path ({forbidden})"
+
+
+def test_readme_first_screen_is_for_a_learner():
+    first = "\n".join((ROOT / "README.md").read_text().splitlines()[:45])
+    for needed in ("Who it is for", "study notes", "모두를 위한 딥러닝 시즌 2", "Deep Learning Zero To All",
+                   "What to know first", "How long", "make lab", "make test", "| 00 |", "| 08 |"):
+        assert needed in first, f"README's first 45 lines should say {needed!r}"
+    for teacher_only in ("nbgrader", "JupyterHub", "nbval", "census"):
+        assert teacher_only not in first, f"{teacher_only!r} belongs below the learner's first screen"
+    times = re.findall(r"^\| 0\d \|.*\| (\d+) min \|$", first, re.M)
+    assert len(times) == 9, "each notebook's row should say how long it takes"
+
+
+def test_readme_lists_every_tool():
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("\ntools/"):]
+    block = block[:block.index("\ndocs/")]
+    tools = sorted(p.name for p in (ROOT / "tools").iterdir() if p.is_file() and p.suffix in (".py", ".cfg"))
+    missing = [t for t in tools if t not in block]
+    assert not missing, f"README's repository layout should name {missing}"
+
+
+def test_relative_links_in_the_guides_resolve():
+    pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", ROOT / "LICENSE-CONTENT.md",
+             *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "deploy").glob("*/README.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text()
+        anchors = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                   for h in re.findall(r"^#+ (.*)$", text, re.M)}
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            if path and not (page.parent / path).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif not path and anchor and anchor not in anchors:
+                broken.append(f"{page.relative_to(ROOT)}: #{anchor}")
+    assert not broken, broken

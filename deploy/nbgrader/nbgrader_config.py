@@ -3,7 +3,7 @@
 # `python tools/make_nbgrader.py COURSE` copies this file to COURSE/nbgrader_config.py (once:
 # an existing one is never overwritten) and writes the source notebooks into COURSE/source/.
 # Run every nbgrader command in COURSE, with the environment that has coursekit and nbgrader
-# on PATH (nbgrader runs `alembic` for its database). See README.md, section *Teaching*.
+# on PATH (nbgrader runs `alembic` for its database). See docs/teaching.md, *Grading with nbgrader*.
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "coursekit"
