@@ -2,7 +2,8 @@
 
 The deployment in ``deploy/jupyterhub/`` is what a teacher installs; this file checks
 its parts. The fast tests (link format, the student branch, the hub config, Binder's
-environment) run everywhere (``tests/test_make_lab.py`` checks ``make lab`` as root). ``test_a_class_on_jupyterhub``
+environment, and the two updates learners hit, run through nbgitpuller's own GitPuller: a teacher's
+change merged into a notebook the learner edited, a deleted notebook coming back fresh) run everywhere (``tests/test_make_lab.py`` checks ``make lab`` as root). ``test_a_class_on_jupyterhub``
 (marker ``hub``, about a minute on 2 cores) starts a real JupyterHub on 127.0.0.1,
 with the course's ``jupyterhub_config.py``, a shared-password authenticator and a
 local-process spawner that gives each user a temporary home, and then, for
@@ -29,6 +30,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -125,6 +127,122 @@ def test_hub_config_gives_learners_jupyterlab_and_one_thread():
 def test_binder_and_repo2docker_read_the_root_environment_yml():
     # repo2docker reads only binder/ once that folder exists: binder/environment.yml must be the root one.
     assert (ROOT / "binder" / "environment.yml").read_text() == (ROOT / "environment.yml").read_text()
+
+
+# --- what learners hit when the teacher updates the course (nbgitpuller's own merge, no hub needed) ------
+# The class test above pulls through a real hub; these two run nbgitpuller's GitPuller (what the link's
+# handler calls) directly on a local clone, so they take seconds and run wherever git and nbgitpuller are.
+UPDATE_NOTEBOOK = "01_vanishing_gradients.ipynb"  # has exercises: a learner writes into a stub
+
+
+def _puller_or_skip():
+    if shutil.which("git") is None:
+        pytest.skip("needs git: `sudo apt-get install -y git`")
+    pull = pytest.importorskip("nbgitpuller.pull", reason="needs nbgitpuller (the [hub] extra)")
+    return pull.GitPuller
+
+
+@pytest.fixture(scope="module")
+def _published_once(tmp_path_factory) -> Path:
+    """The student branch with one notebook, published once for the tests below (each takes a copy)."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git: `sudo apt-get install -y git`")
+    repo = _bare_repo(tmp_path_factory.mktemp("published") / "course.git")
+    published = _publish(repo, str(ROOT / "notebooks" / UPDATE_NOTEBOOK))
+    assert published.returncode == 0, published.stderr
+    return repo
+
+
+@pytest.fixture
+def _course(tmp_path, _published_once) -> tuple[str, Path]:
+    """A copy of the published branch, and the teacher's clone of it."""
+    repo = tmp_path / "course.git"
+    shutil.copytree(_published_once, repo)
+    teacher = tmp_path / "teacher"
+    _git("clone", "--quiet", "--branch", "student", "--", repo.as_uri(), str(teacher))
+    return repo.as_uri(), teacher
+
+
+def _teacher_publishes(teacher: Path, change) -> None:
+    """The teacher changes the student edition with ``change(nb)`` and pushes, as a new publish would."""
+    import nbformat
+
+    path = teacher / "student" / UPDATE_NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    change(nb)
+    nbformat.write(nb, path)
+    _git("-c", "user.name=teacher", "-c", "user.email=teacher@localhost", "commit", "--quiet", "-am", "update",
+         cwd=teacher)
+    _git("push", "--quiet", "origin", "student", cwd=teacher)
+
+
+def _pull(GitPuller, url: str, home: Path) -> None:
+    for _ in GitPuller(url, str(home), branch="student", depth=1).pull():
+        pass
+
+
+def _stub_cell(nb) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "NotImplementedError" in c.source)
+
+
+@pytest.mark.parametrize("where", ["another cell", "the same cell"])
+def test_a_teacher_s_update_merges_into_a_notebook_the_learner_edited(tmp_path, _course, where):
+    import nbformat
+
+    GitPuller = _puller_or_skip()
+    url, teacher = _course
+    home = tmp_path / "learner" / "coursekit"
+    _pull(GitPuller, url, home)
+    path = home / "student" / UPDATE_NOTEBOOK
+    # The learner answers the first exercise, runs a later cell, and saves (JupyterLab writes nbformat's JSON).
+    nb = nbformat.read(path, as_version=4)
+    stub = _stub_cell(nb)
+    answer = "    return sigmoid(z) * (1 - sigmoid(z))  # my answer"
+    nb.cells[stub].source = re.sub(r"^\s*raise NotImplementedError\(.*$", answer, nb.cells[stub].source, count=1,
+                                   flags=re.M)
+    assert answer in nb.cells[stub].source
+    ran = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i > stub + 1)
+    nb.cells[ran].execution_count = 1
+    nb.cells[ran].outputs = [nbformat.v4.new_output("stream", name="stdout", text="the learner ran this\n")]
+    nbformat.write(nb, path)
+
+    note = f"Teacher's correction ({uuid.uuid4().hex[:6]})."
+    if where == "another cell":
+        target = max(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    else:
+        target = stub
+
+    def change(nb):
+        nb.cells[target].source += ("\n" + note) if nb.cells[target].cell_type == "markdown" else f"\n# {note}"
+    _teacher_publishes(teacher, change)
+    _pull(GitPuller, url, home)
+
+    merged = nbformat.read(path, as_version=4)
+    nbformat.validate(merged)  # still a notebook JupyterLab opens
+    assert answer in merged.cells[stub].source, "the learner's answer should survive the teacher's update"
+    assert any("the learner ran this" in o.get("text", "") for o in merged.cells[ran].outputs)
+    if where == "another cell":
+        assert note in merged.cells[target].source, "the teacher's change to another cell should arrive"
+
+
+def test_a_deleted_notebook_comes_back_fresh_on_the_next_pull(tmp_path, _course):
+    GitPuller = _puller_or_skip()
+    url, teacher = _course
+    home = tmp_path / "learner" / "coursekit"
+    _pull(GitPuller, url, home)
+    path = home / "student" / UPDATE_NOTEBOOK
+    path.unlink()  # the learner deletes the notebook to start again
+    _pull(GitPuller, url, home)
+    assert path.read_bytes() == (teacher / "student" / UPDATE_NOTEBOOK).read_bytes(), "a fresh copy should come back"
+    # deleted again, and the teacher has changed it meanwhile: the teacher's new version comes back
+    path.unlink()
+
+    def change(nb):
+        nb.cells[-1].source += "\nUpdated."
+    _teacher_publishes(teacher, change)
+    _pull(GitPuller, url, home)
+    assert path.read_bytes() == (teacher / "student" / UPDATE_NOTEBOOK).read_bytes(), \
+        "the fresh copy should be the teacher's newest version"
 
 
 # --- the class ---------------------------------------------------------------------------
