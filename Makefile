@@ -50,7 +50,7 @@ fi; \
 $(BIN)/python tools/check_python.py || { echo "make: $(VENV) was made with an older Python: make clean, then make lab PYTHON=python3.11 (or newer)" >&2; exit 1; }
 endef
 
-.PHONY: venv lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean help
+.PHONY: venv lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab (the [lab] extra only)"
@@ -68,6 +68,7 @@ help:
 	@echo "make student        generate the student editions into student/"
 	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (docs/teaching.md)"
 	@echo "make benchmark      run the speed benchmarks"
+	@echo "make clean          remove .venv (your copies in student/ stay); make clean-all removes student/ too"
 
 venv:
 	@$(MAKE_VENV)
@@ -162,5 +163,10 @@ benchmark: $(ALL_STAMP)
 	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_rbm.py
 
+# `make clean` is what the README suggests before changing the PyTorch build or the Python: it keeps
+# student/, the learner's work; `make clean-all` removes that too.
 clean:
-	rm -rf $(VENV) student artifacts .pytest_cache
+	rm -rf $(VENV) artifacts .pytest_cache
+
+clean-all: clean
+	rm -rf student

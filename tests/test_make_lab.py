@@ -119,3 +119,14 @@ def test_make_venv_creates_a_venv_with_pip_and_keeps_it(tmp_path):
     assert pip.returncode == 0, "the new venv should run pip"
     again = _make_venv(venv, sys.executable)
     assert again.returncode == 0 and "creating" not in again.stdout, "a working venv is kept, not remade"
+
+
+def test_make_clean_keeps_the_learner_s_copies():
+    # README: "to change it later, make clean first": that must not delete the learner's work in student/
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    clean = subprocess.run(["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0 and ".venv" in clean.stdout, clean.stdout + clean.stderr
+    assert "student" not in clean.stdout, f"make clean should keep student/: {clean.stdout}"
+    everything = subprocess.run(["make", "-n", "clean-all"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "rm -rf student" in everything.stdout, everything.stdout
