@@ -52,3 +52,25 @@ def test_the_census_goes_on_past_failures_and_counts_them_per_claim(tmp_path):
 def test_seeds_the_notebooks_use_are_refused():
     result = subprocess.run([sys.executable, str(TOOL), "--start", "2"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--start must be >= 5" in result.stderr
+
+
+def test_kept_records_hold_every_seeds_numbers_and_ledgers_merge(tmp_path):
+    nb = _notebook(tmp_path / "tiny.ipynb")
+    keep, part, part_md = tmp_path / "records", tmp_path / "part.json", tmp_path / "part.md"
+    subprocess.run([sys.executable, str(TOOL), str(nb), "--triplets", "1", "--scalar", "0", "--start", "20", "-j", "1",
+                    "--ledger", str(part), "--markdown", str(part_md), "--keep", str(keep)],
+                   capture_output=True, text=True, timeout=300)
+    record = json.loads((keep / "tiny_20.json").read_text())
+    (claim,) = record["claims"]
+    assert [r["x"] for r in claim["results"]] == [0.0, 1.0, 2.0], "the seeds 20-22 give x = 0, 1, 2"
+    # a ledger of another notebook keeps its rows; the part's notebook replaces its own
+    main, written = tmp_path / "ledger.json", json.loads(part.read_text())
+    row = next(c for c in written["claims"] if c["statement"] == "x stays below 12")
+    main.write_text(json.dumps({"runs": {"other.ipynb": written["runs"]["tiny.ipynb"], "tiny.ipynb": {}},
+                                "claims": [{**row, "notebook": "other.ipynb", "statement": "kept"},
+                                           {**row, "statement": "stale"}]}))
+    merged = subprocess.run([sys.executable, str(TOOL), "--merge", str(part), "--ledger", str(main),
+                             "--markdown", str(tmp_path / "ledger.md")], capture_output=True, text=True, timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    statements = {c["statement"] for c in json.loads(main.read_text())["claims"]}
+    assert "kept" in statements and "stale" not in statements and "x stays below 12" in statements

@@ -187,6 +187,21 @@ def write_ledger(results_default: list[dict], results_scalar: list[dict], notebo
     return ledger
 
 
+def merge_ledgers(parts: list[Path], ledger_json: Path = LEDGER_JSON, ledger_md: Path = LEDGER_MD) -> dict:
+    """Each part's notebooks replace theirs in the ledger (censuses of different notebooks run side by side)."""
+    ledger = json.loads(ledger_json.read_text(encoding="utf-8"))
+    for part in parts:
+        other = json.loads(part.read_text(encoding="utf-8"))
+        names = set(other["runs"])
+        ledger["runs"].update(other["runs"])
+        ledger["claims"] = [c for c in ledger["claims"] if c["notebook"] not in names] + \
+            [c for c in other["claims"] if c["notebook"] in names]
+    ledger["claims"].sort(key=lambda c: (c["notebook"], c["cell"] or -1, c["statement"]))
+    ledger_json.write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    ledger_md.write_text(render_markdown(ledger), encoding="utf-8")
+    return ledger
+
+
 def _median(xs: list[float]) -> float | None:
     xs = sorted(xs)
     return round(xs[len(xs) // 2], 1) if xs else None
@@ -240,10 +255,15 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, default=LEDGER_MD, help="the readable ledger to rewrite")
     parser.add_argument("--keep", type=Path, default=None,
                         help="a folder for each run's record (every claim's numbers per seed), to recalibrate from")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="LEDGER",
+                        help="copy the notebooks of these ledgers (censuses run apart) into --ledger; run nothing")
     parser.add_argument("--job", nargs=3, metavar=("NOTEBOOK", "BASE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
         run_job(Path(args.job[0]), int(args.job[1]), Path(args.job[2]))
+        return 0
+    if args.merge:
+        merge_ledgers(args.merge, args.ledger, args.markdown)
         return 0
     if args.check:
         ledger = json.loads(args.ledger.read_text(encoding="utf-8"))
