@@ -63,6 +63,12 @@ def test_kept_records_hold_every_seeds_numbers_and_ledgers_merge(tmp_path):
     record = json.loads((keep / "tiny_20.json").read_text())
     (claim,) = record["claims"]
     assert [r["x"] for r in claim["results"]] == [0.0, 1.0, 2.0], "the seeds 20-22 give x = 0, 1, 2"
+    assert record["scalar"] is False, "the default kernels: ATEN_CPU_CAPABILITY was not set"
+    # a stopped census's records give the same ledger rows
+    rebuilt = tmp_path / "rebuilt.json"
+    subprocess.run([sys.executable, str(TOOL), "--from-records", str(keep), "--ledger", str(rebuilt),
+                    "--markdown", str(tmp_path / "rebuilt.md")], check=True, capture_output=True, timeout=60)
+    assert json.loads(rebuilt.read_text())["claims"] == json.loads(part.read_text())["claims"]
     # a ledger of another notebook keeps its rows; the part's notebook replaces its own
     main, written = tmp_path / "ledger.json", json.loads(part.read_text())
     row = next(c for c in written["claims"] if c["statement"] == "x stays below 12")

@@ -105,6 +105,7 @@ def run_job(path: Path, base: int, out: Path) -> None:
             asserts.append({"cell": idx, "ok": err is None,
                             "error": None if err is None else f"{err['ename']}: {(err['evalue'] or '')[:300]}"})
     out.write_text(json.dumps({"notebook": path.name, "path": str(path), "base": base, "seconds": seconds, "crashed": crashed,
+                               "scalar": os.environ.get("ATEN_CPU_CAPABILITY") == "default",
                                "claims": claims, "asserts": asserts, "errors": errors}, ensure_ascii=False))
 
 
@@ -257,6 +258,8 @@ def main() -> int:
                         help="a folder for each run's record (every claim's numbers per seed), to recalibrate from")
     parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="LEDGER",
                         help="copy the notebooks of these ledgers (censuses run apart) into --ledger; run nothing")
+    parser.add_argument("--from-records", type=Path, default=None, metavar="DIR",
+                        help="write the ledger from the records a stopped census kept in DIR (--keep); run nothing")
     parser.add_argument("--job", nargs=3, metavar=("NOTEBOOK", "BASE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -264,6 +267,17 @@ def main() -> int:
         return 0
     if args.merge:
         merge_ledgers(args.merge, args.ledger, args.markdown)
+        return 0
+    if args.from_records:
+        results = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(args.from_records.glob("*.json"))]
+        if not results:
+            parser.error(f"--from-records: no census records (*.json) in {args.from_records}")
+        for r in results:
+            r.setdefault("scalar", False)
+        paths = sorted({Path(r["path"]) for r in results})
+        write_ledger([r for r in results if not r["scalar"]], [r for r in results if r["scalar"]], paths,
+                     args.ledger, args.markdown)
+        print(f"census: ledger written from {len(results)} records of {', '.join(p.name for p in paths)}")
         return 0
     if args.check:
         ledger = json.loads(args.ledger.read_text(encoding="utf-8"))
