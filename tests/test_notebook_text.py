@@ -1,0 +1,62 @@
+"""What every notebook's text promises a learner: the same opening box, the words the course uses for
+its sources, a reference list."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FIELDS = ["**You need:**", "**You will be able to:**", "**Time:**", "**Can you skip it?**"]
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def markdown(nb):
+    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_opens_with_the_same_box(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} · "), \
+        f"{path.name}: the first cell should be the title '# {path.name[:2]} · ...'"
+    box = re.search(r"^> \*\*At a glance\*\*\n((?:> .*\n?)+)", first.source, re.M)
+    assert box, f"{path.name}: the title should be followed by the '> **At a glance**' box"
+    lines = box.group(1).splitlines()
+    assert [next((f for f in FIELDS if ln.startswith("> - " + f)), None) for ln in lines] == FIELDS, \
+        f"{path.name}: the box should list, in this order, {FIELDS}; it has {lines}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_box_counts_the_exercises_the_notebook_checks(path):
+    nb = nbformat.read(path, as_version=4)
+    names = set()
+    for c in nb.cells:
+        if c.cell_type == "code":
+            names |= set(re.findall(r"ck\.exercises\.check\(\s*[\"']([\w-]+)[\"']", c.source))
+    time = next(ln for ln in nb.cells[0].source.splitlines() if ln.startswith("> - **Time:**"))
+    said = re.search(r"for the (\w+) exercises?|for the exercise\b", time)
+    if not names:
+        assert "no exercises" in time, f"{path.name}: no exercise is checked, so the box should say 'no exercises'"
+    else:
+        assert said and NUMBERS.get(said.group(1) or "one") == len(names), \
+            f"{path.name}: the box's time line should count {len(names)} exercises ({sorted(names)}); it says {time!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_text_names_its_sources_as_the_course_does(path):
+    nb = nbformat.read(path, as_version=4)
+    for text in markdown(nb):
+        for wrong, right in [("learner's notes", "the study notes"), ("The seed's lab", "the original labs' lab")]:
+            assert wrong.lower() not in text.lower(), f"{path.name}: say {right!r}, not {wrong!r}: {text[:80]!r}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("00")], ids=lambda p: p.stem)
+def test_each_topic_notebook_lists_its_references(path):
+    nb = nbformat.read(path, as_version=4)
+    refs = [t for t in markdown(nb) if t.startswith("## References")]
+    assert len(refs) == 1 and refs[0].count("\n- ") >= 3, \
+        f"{path.name}: should have one '## References' cell listing at least three works"
