@@ -274,6 +274,10 @@ class Claim:
     def line(self) -> str:
         """The one stable line: the statement and on how many seeds it held (✓), or what failed (✗)."""
         n = len(self.held)
+        if self.required == 0:  # a claim about the mean only: how many seeds agree may differ between machines
+            where = f"on the mean of {n} seeds"
+            mark = PASS_MARK if self else FAIL_MARK
+            return f"{mark} {self.statement}: {where}" if self else f"{mark} {self.statement}: does not hold here, {where}"
         if self and self.required < n:  # how many beyond the required ones may differ between machines
             where = f"on at least {self.required} of {n} seeds"
         else:
@@ -376,6 +380,7 @@ def claim(
     *,
     on_mean: bool = True,
     at_least: int | None = None,
+    mean_only: bool = False,
     quiet: bool = False,
 ) -> Claim:
     """Check a claim on every seed (and on the mean); print one stable line.
@@ -392,6 +397,10 @@ def claim(
         on_mean: also require the claim of the mean result.
         at_least: how many seeds must satisfy it (default: all). Use a majority
             only where the text says so and why.
+        mean_only: require the claim of the mean result only, for an effect that
+            varies from seed to seed (the text then says how often it holds on one
+            seed); prints ``on the mean of 3 seeds``. Not with ``at_least`` or
+            ``on_mean=False``.
         quiet: return the verdict without printing.
 
     Returns:
@@ -417,7 +426,12 @@ def claim(
     strict = _strict()
     _check_distinct(list(runs.seeds), "runs.seeds")
     n = len(runs)
-    required = n if at_least is None else check_int("at_least", at_least, minimum=1, maximum=n)
+    if not isinstance(mean_only, bool):
+        raise TypeError(f"mean_only must be True or False; got {mean_only!r}")
+    if mean_only and (at_least is not None or not on_mean):
+        raise ValueError(f"mean_only=True checks the mean only: it takes neither at_least (got {at_least!r}) "
+                         f"nor on_mean=False (got on_mean={on_mean!r})")
+    required = 0 if mean_only else n if at_least is None else check_int("at_least", at_least, minimum=1, maximum=n)
     held, margins, reasons = [], [], []
     for seed, r in runs:
         ok, ms = _verdict(holds, r, f"the result of seed {seed}")
@@ -437,8 +451,9 @@ def claim(
     verdict = Claim(statement, held, mean_held, required, list(runs.seeds), margins)
     if not verdict:
         failed = [f"seed {s} ({_show(r)})" for (s, r), ok in zip(runs, held) if not ok]
-        where = "on every seed" if required == n else f"on at least {required} of {n} seeds"
-        msg = f"expected: {statement}, {where}" + (" and on the mean" if on_mean else "")
+        where = ("on the mean of the seeds" if required == 0 else "on every seed" if required == n
+                 else f"on at least {required} of {n} seeds")
+        msg = f"expected: {statement}, {where}" + (" and on the mean" if on_mean and required else "")
         if failed:
             msg += f"; it does not hold on {', '.join(failed)}"
         if mean_held is False:

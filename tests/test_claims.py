@@ -57,6 +57,17 @@ def test_the_mean_must_hold_too(monkeypatch):
         C.claim("the value stays below 0.5", runs, lambda r: r < 0.5, at_least=2)
 
 
+def test_a_claim_about_the_mean_only_says_so_and_fails_on_the_mean(monkeypatch, capsys):
+    runs = C.over_seeds(lambda s: [0.0, 0.9, 0.3][s], C.seeds(0))   # mean 0.4; seed 1 alone is above 0.5
+    verdict = C.claim("the value stays below 0.5 on average", runs, lambda r: r < 0.5, mean_only=True)
+    assert verdict and verdict.held == [True, False, True]
+    assert capsys.readouterr().out == "✓ the value stays below 0.5 on average: on the mean of 3 seeds\n"
+    monkeypatch.setenv(C.MODE_ENV, "strict")
+    with pytest.raises(AssertionError, match=r"expected: the value stays below 0\.3, on the mean of the seeds; "
+                                             r"it does not hold on seed 1 \(0\.9\), seed 2 \(0\.3\); nor on the mean \(0\.4\)"):
+        C.claim("the value stays below 0.3", runs, lambda r: r < 0.3, mean_only=True)
+
+
 def test_table_gives_mean_min_max_and_every_seed():
     text = str(_runs().table())
     assert text.splitlines()[0].split() == ["measurement", "mean", "min", "max", "seed", "0", "seed", "1", "seed", "2"]
@@ -86,6 +97,9 @@ def test_histories_are_kept_for_a_figure_with_the_spread():
     (lambda: C.claim("", _runs(), bool), TypeError, "statement"),
     (lambda: C.claim("x", [1, 2], bool), TypeError, "runs must be"),
     (lambda: C.claim("x", _runs(), lambda r: True, at_least=4), ValueError, "at_least must be <= 3"),
+    (lambda: C.claim("x", _runs(), lambda r: True, mean_only=True, at_least=2), ValueError, "neither at_least"),
+    (lambda: C.claim("x", _runs(), lambda r: True, mean_only=True, on_mean=False), ValueError, "on_mean=False"),
+    (lambda: C.claim("x", _runs(), lambda r: True, mean_only="yes"), TypeError, "mean_only must be True or False"),
     (lambda: _runs().values("tanh"), KeyError, "no entry 'tanh'"),
     (lambda: _runs().values("note"), TypeError, "not a number"),
 ])
