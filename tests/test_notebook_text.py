@@ -60,3 +60,47 @@ def test_each_topic_notebook_lists_its_references(path):
     refs = [t for t in markdown(nb) if t.startswith("## References")]
     assert len(refs) == 1 and refs[0].count("\n- ") >= 3, \
         f"{path.name}: should have one '## References' cell listing at least three works"
+
+
+def _resolve(path: str):
+    import importlib
+
+    import coursekit
+    obj = coursekit
+    for part in path.split(".")[1:]:
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+        else:
+            try:
+                obj = importlib.import_module(f"{obj.__name__}.{part}")
+            except (ImportError, AttributeError):
+                return None
+    return obj
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_helpers_a_notebook_lists_exist(path):
+    """The first cell's "Helpers used" list: `ck.mod.name` must exist; a bare `name` after it belongs to the
+    module (or class) named last, as in "`ck.train.fit` and `evaluate`" or "`ck.rbm.RBM` (`fit`, ...)"."""
+    import inspect
+
+    text = re.search(r"Helpers used[^:]*:(.*)", nbformat.read(path, as_version=4).cells[0].source, re.S)
+    assert text, f"{path.name}: the first cell should end with the 'Helpers used' list"
+    owner, missing = None, []
+    for token in re.findall(r"`([^`]+)`", text.group(1)):
+        name = token.split("(")[0].strip()
+        if name.endswith("="):          # an argument, as in `ck.models.mlp` (with `batchnorm=`)
+            continue
+        if name.startswith("ck."):
+            obj = _resolve(name)
+            if obj is None:
+                missing.append(token)
+                continue
+            owner = obj if inspect.ismodule(obj) or inspect.isclass(obj) else _resolve(name.rsplit(".", 1)[0])
+        else:
+            obj = owner
+            for part in name.split("."):
+                obj = getattr(obj, part, None)
+            if obj is None:
+                missing.append(token)
+    assert not missing, f"{path.name}: the 'Helpers used' list names what the package does not have: {missing}"
