@@ -174,7 +174,8 @@ def merge(po, template):
       replaced (same position when the cell has as many changed blocks as before, else the most
       similar one, ratio >= 0.5): it becomes fuzzy, with ``previous_msgid`` = the English the
       translation was made for and the old translation as a starting point;
-    - a block that moved to another cell unchanged is fuzzy too (``previous_msgctxt``);
+    - a block that moved to another cell unchanged is fuzzy too (``previous_msgctxt``); a fuzzy entry
+      whose English is back to the one its translation was made for is translated again;
     - anything else new is empty; an old entry left over becomes obsolete (``#~``), and an obsolete
       entry whose block comes back is revived.
     """
@@ -198,7 +199,12 @@ def merge(po, template):
     def fuzzy_from(t, old):
         was = old.previous_msgid if "fuzzy" in old.flags and old.previous_msgid else old.msgid
         ctx = old.previous_msgctxt if "fuzzy" in old.flags and old.previous_msgctxt else old.msgctxt
-        flags = [f for f in old.flags if f != "fuzzy"] + ["fuzzy"]
+        flags = [f for f in old.flags if f != "fuzzy"]
+        if was == t.msgid and ctx == t.msgctxt and old.msgstr:
+            # the English is back to what the translation was made for (an edit undone): not stale
+            return _copy_entry(t, msgstr=old.msgstr, flags=flags, tcomment=old.tcomment,
+                               previous_msgid=None, previous_msgctxt=None)
+        flags.append("fuzzy")
         return _copy_entry(t, msgstr=old.msgstr, flags=flags, tcomment=old.tcomment,
                            previous_msgid=was if was != t.msgid else None,
                            previous_msgctxt=ctx if ctx != t.msgctxt else None)
@@ -299,6 +305,11 @@ def _short(text: str, width: int = 160) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
+def _q(text: str, width: int = 160) -> str:
+    """A sentence quoted for a message, on one line (no escaping: a formula stays readable)."""
+    return '"' + _short(text, width) + '"'
+
+
 @dataclass
 class Problem:
     """One reason a catalog cannot be shipped: says where (notebook, cell) and what."""
@@ -338,17 +349,16 @@ def problems(notebook: Path, po, lang: str = "ko", locale: Path | None = None) -
             if e.previous_msgid and e.previous_msgid != e.msgid:
                 changes = changed_sentences(e.previous_msgid, e.msgid)
                 said = "; ".join(
-                    f"{_short(o)!r} -> {_short(n)!r}" if o and n else
-                    f"added {_short(n)!r}" if n else f"removed {_short(o)!r}" for o, n in changes) \
-                    or f"{_short(e.msgid)!r} (spacing or line breaks)"
+                    f"{_q(o)} -> {_q(n)}" if o and n else f"added {_q(n)}" if n else f"removed {_q(o)}"
+                    for o, n in changes) or f"{_q(e.msgid)} (spacing or line breaks)"
                 found.append(Problem(name, "fuzzy", f"English changed: {said}", i, e.msgctxt))
             elif e.previous_msgctxt:
                 found.append(Problem(name, "fuzzy", f"block moved from cell id {e.previous_msgctxt}: "
-                                                    f"{_short(e.msgid)!r}", i, e.msgctxt))
+                                                    f"{_q(e.msgid)}", i, e.msgctxt))
             else:
-                found.append(Problem(name, "fuzzy", f"marked for review: {_short(e.msgid)!r}", i, e.msgctxt))
+                found.append(Problem(name, "fuzzy", f"marked for review: {_q(e.msgid)}", i, e.msgctxt))
         elif not e.msgstr.strip():
-            found.append(Problem(name, "untranslated", repr(_short(e.msgid)), i, e.msgctxt))
+            found.append(Problem(name, "untranslated", _q(e.msgid), i, e.msgctxt))
     return found
 
 
@@ -357,6 +367,135 @@ def load_catalog(notebook: Path, lang: str = "ko", locale: Path | None = None):
 
     path = catalog_path(notebook, lang, locale)
     return polib.pofile(str(path), wrapwidth=0) if path.exists() else None
+
+
+# --- the glossary and the markdown a translation must keep ------------------------------------------
+
+_SKIP = re.compile(r"`[^`]*`|\$\$[\s\S]*?\$\$|\$[^$]*\$|\]\([^)]*\)")   # code, math, link targets
+_FENCES = re.compile(r"(?m)^\s*(```|~~~)")
+_TOKENS = re.compile(r"`[^`]*`|\$\$[\s\S]*?\$\$|\$[^$]+\$|\]\([^)]*\)")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+BESIDE = 40  # how near (characters) the English must be to the Korean term at its first use
+
+
+def load_glossary(path: Path | None = None, lang: str = "ko") -> list[tuple[str, str]]:
+    """``(english, korean)`` pairs of ``locale/<lang>/glossary.tsv``, longest English first."""
+    path = Path(path or LOCALE / lang / "glossary.tsv")
+    rows = [line.rstrip("\n").split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    if rows and rows[0] == ["english", lang if lang != "ko" else "korean"]:
+        rows = rows[1:]
+    bad = [r for r in rows if len(r) != 2 or not all(x.strip() for x in r)]
+    if bad:
+        raise ValueError(f"{_label(path)}: every line is english<TAB>{lang}; not {bad[0]!r}")
+    return sorted(((en.strip(), ko.strip()) for en, ko in rows), key=lambda t: -len(t[0]))
+
+
+def _term(term: str) -> re.Pattern:
+    return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", re.I)
+
+
+def terms_in(english: str, glossary: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The glossary terms an English block uses, outside `code`, $math$ and link targets; a longer term
+    is matched first and hides the shorter ones inside it ("gradient descent" is not "gradient")."""
+    text = _SKIP.sub(" ", english)
+    found = []
+    for en, ko in glossary:
+        pat = _term(en)
+        if pat.search(text):
+            text = pat.sub(" ", text)
+            found.append((en, ko))
+    return found
+
+
+def glossary_problems(notebook: str, entries, glossary, index=None, exceptions=()) -> list[Problem]:
+    """Each translated block holds the Korean term of every glossary term its English uses, and the first
+    block of the notebook that uses a Korean term writes an English term of that entry within
+    ``BESIDE`` characters of it: 기울기 소실(vanishing gradient). A block whose English already holds Korean
+    is a quote of the study notes, kept as the notes wrote it (its English gloss is dropped): not held to
+    the glossary. ``exceptions``: (msgctxt, english) pairs a reviewer accepted
+    (locale/<lang>/glossary-exceptions.tsv: msgctxt<TAB>english<TAB>why)."""
+    index = index or {}
+    english_of: dict[str, list[str]] = {}
+    for en, ko in glossary:
+        english_of.setdefault(ko, []).append(en)
+    introduced: set[str] = set()
+    found = []
+    for e in entries:
+        if e.obsolete or "fuzzy" in e.flags or not e.msgstr.strip() or _HANGUL.search(e.msgid):
+            continue
+        for en, ko in terms_in(e.msgid, glossary):
+            if (e.msgctxt, en) in exceptions:
+                continue
+            where = dict(index=index.get(e.msgctxt), cell_id=e.msgctxt)
+            if ko not in e.msgstr:
+                found.append(Problem(notebook, "glossary", f"{en!r} is {ko!r}, not in {_short(e.msgstr, 80)!r}",
+                                     **where))
+                continue
+            if ko in introduced:
+                continue
+            introduced.add(ko)
+            near = any(_term(alt).search(e.msgstr[max(0, m.start() - BESIDE):m.end() + BESIDE])
+                       for m in re.finditer(re.escape(ko), e.msgstr) for alt in english_of[ko])
+            if not near:
+                found.append(Problem(notebook, "glossary", f"first use of {ko!r}: write the English beside it "
+                                                           f"once, e.g. {ko}({en})", **where))
+    return found
+
+
+def _table_shape(text: str) -> list[int]:
+    rows = [line.strip() for line in text.split("\n") if line.strip().startswith("|")]
+    return [len(re.findall(r"(?<!\\)\|", r.strip("|"))) + 1 for r in rows]
+
+
+def markup_problems(notebook: str, entry, index=None) -> list[Problem]:
+    """What a translation must keep of its English block: every code span, formula and link target, the
+    heading level, a table's rows and columns, and the code fences."""
+    if entry.obsolete or not entry.msgstr.strip():
+        return []
+    en, ko = entry.msgid, entry.msgstr
+    where = dict(index=(index or {}).get(entry.msgctxt), cell_id=entry.msgctxt)
+    found = []
+    for tok in dict.fromkeys(_TOKENS.findall(en)):
+        if tok not in ko:
+            found.append(Problem(notebook, "markup", f"changed or missing code, math or link: {_short(tok, 80)!r}",
+                                 **where))
+    level = lambda t: len(re.match(r"\s*(#*)", t).group(1))  # noqa: E731
+    if level(en) != level(ko):
+        found.append(Problem(notebook, "markup", f"heading level {level(en)} in English, {level(ko)} in the "
+                                                 f"translation: {_short(ko, 60)!r}", **where))
+    if _table_shape(en) != _table_shape(ko):
+        found.append(Problem(notebook, "markup", f"table shape (cells per row) {_table_shape(en)} in English, "
+                                                 f"{_table_shape(ko)} in the translation", **where))
+    if len(_FENCES.findall(en)) != len(_FENCES.findall(ko)):
+        found.append(Problem(notebook, "markup", "code fences differ", **where))
+    return found
+
+
+def quality_problems(notebook: Path, po, lang: str = "ko", locale: Path | None = None) -> list[Problem]:
+    """The glossary and markup problems of a catalog's translated entries (none for a missing catalog)."""
+    import nbformat
+
+    if po is None:
+        return []
+    nb = nbformat.read(notebook, as_version=4)
+    index = {c.id: i for i, c in enumerate(nb.cells) if "id" in c}
+    name = Path(notebook).stem
+    entries = [e for e in po if not e.obsolete]
+    found = glossary_problems(name, entries, load_glossary(Path(locale or LOCALE) / lang / "glossary.tsv", lang),
+                              index, load_exceptions(lang, locale))
+    for e in entries:
+        found += markup_problems(name, e, index)
+    return found
+
+
+def load_exceptions(lang: str = "ko", locale: Path | None = None) -> set[tuple[str, str]]:
+    path = Path(locale or LOCALE) / lang / "glossary-exceptions.tsv"
+    if not path.exists():
+        return set()
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    return {(r[0].strip(), r[1].strip()) for r in rows[1:] if len(r) >= 2}
 
 
 # --- building the translated notebook ----------------------------------------------------------------
@@ -478,8 +617,9 @@ def main(argv=None) -> int:
     if args.command == "check":
         found = []
         for nb in notebooks:
-            found += [p for p in problems(nb, load_catalog(nb, lang, loc), lang, loc)
-                      if not (args.allow_missing and p.kind == "missing")]
+            po = load_catalog(nb, lang, loc)
+            found += [p for p in problems(nb, po, lang, loc) if not (args.allow_missing and p.kind == "missing")]
+            found += quality_problems(nb, po, lang, loc)
         for p in found:
             print(p)
         done = len(notebooks) - len({p.notebook for p in found})
