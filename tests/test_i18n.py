@@ -374,6 +374,34 @@ def test_build_cli_writes_the_korean_notebooks_and_their_student_editions(tmp_pa
     assert code == 0 and "skipped" in err and not (out / "01_tiny.ipynb").exists(), said + err
 
 
+def test_korean_student_editions_blank_the_same_solutions_as_the_english_ones(tmp_path):
+    import make_student
+
+    (tmp_path / "src").mkdir()
+    path = tiny_notebook(tmp_path / "src" / "01_tiny.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell(
+        "def double(x):\n    \"\"\"Twice x.\"\"\"\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+        id="cccc0009"))
+    nb.cells.insert(5, nbformat.v4.new_code_cell("ck.exercises.check('double', double)", id="cccc0010"))
+    nbformat.write(nb, path)
+    ko_nb, _ = i18n.build_notebook(path, translated(i18n.extract(path)))
+    (tmp_path / "ko").mkdir()
+    i18n._write(ko_nb, tmp_path / "ko" / "01_tiny.ipynb")
+    make_student.generate([path], tmp_path / "student")
+    make_student.generate([tmp_path / "ko" / "01_tiny.ipynb"], tmp_path / "ko-student", lang="ko")
+    en = nbformat.read(tmp_path / "student" / "01_tiny.ipynb", as_version=4)
+    ko = nbformat.read(tmp_path / "ko-student" / "01_tiny.ipynb", as_version=4)
+    assert "return 2 * x" not in json.dumps(ko.cells) and "raise NotImplementedError" in ko.cells[5].source
+    assert ko.cells[0].source.startswith("> **학생판.**") and "`double`" in ko.cells[0].source
+    assert en.cells[0].source.startswith("> **Student edition.**")
+    for e, k in zip(en.cells[1:], ko.cells[1:]):
+        if e.cell_type == "code":
+            ks = k.source.replace(', lang="ko")', ")")
+            assert (ks, k.outputs) == (e.source, e.outputs), "the same cells blanked, the same outputs kept"
+    assert ko.metadata["coursekit"]["exercises"] == ["double"] and ko.metadata["language"] == "ko"
+
+
 # --- the committed catalogs -----------------------------------------------------------------------
 
 def test_which_notebooks_have_a_catalog():
