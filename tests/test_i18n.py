@@ -306,6 +306,10 @@ def test_markup_rules_on_a_fixture():
     for what, e in cases.items():
         found = " ".join(str(p) for p in i18n.markup_problems("m", e))
         assert what in found, (what, found)
+    # a quote of the study notes: the English gloss (and its code) is dropped, the Korean lines' code kept
+    quote = "> `relu`를 쓰면 된다.\n>\n> *Use `torch.relu`.*"
+    assert i18n.markup_problems("m", entry(quote, "> `relu`를 쓰면 된다.")) == []
+    assert "`relu`" in str(i18n.markup_problems("m", entry(quote, "> relu를 쓰면 된다."))[0])
 
 
 # --- build ----------------------------------------------------------------------------------------

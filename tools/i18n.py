@@ -450,13 +450,17 @@ def _table_shape(text: str) -> list[int]:
 
 def markup_problems(notebook: str, entry, index=None) -> list[Problem]:
     """What a translation must keep of its English block: every code span, formula and link target, the
-    heading level, a table's rows and columns, and the code fences."""
+    heading level, a table's rows and columns, and the code fences (of a quote of the Korean study notes,
+    the Korean lines' code, formulas and links)."""
     if entry.obsolete or not entry.msgstr.strip():
         return []
     en, ko = entry.msgid, entry.msgstr
     where = dict(index=(index or {}).get(entry.msgctxt), cell_id=entry.msgctxt)
     found = []
-    for tok in dict.fromkeys(_TOKENS.findall(en)):
+    # a quote of the Korean study notes keeps its Korean lines and drops the English gloss: only the
+    # Korean lines' code, math and links must stay
+    kept = "\n".join(ln for ln in en.split("\n") if _HANGUL.search(ln)) if _HANGUL.search(en) else en
+    for tok in dict.fromkeys(_TOKENS.findall(kept)):
         if tok not in ko:
             found.append(Problem(notebook, "markup", f"changed or missing code, math or link: {_short(tok, 80)!r}",
                                  **where))
