@@ -1,6 +1,7 @@
 # Two commands do all the set-up (see README.md):
 #   make lab    create .venv if needed with what a learner needs ([lab] extra), write the student
 #               editions, open JupyterLab on them
+#   (make lab-ko: the same in Korean, 한국어판; see "The Korean edition" below)
 #   make test   create .venv if needed with what teachers and CI need ([lab,test,hub]), then run
 #               every test (unit tests + nbval + browser + hub)
 #
@@ -16,6 +17,7 @@ BIN    := $(VENV)/bin
 # What is installed: the learner's environment, then (for every other target) the teachers' and CI's.
 LAB_STAMP := $(VENV)/.coursekit-lab
 ALL_STAMP := $(VENV)/.coursekit-all
+KO_STAMP  := $(VENV)/.coursekit-ko
 TORCH  ?=
 PYTEST_ARGS ?=
 
@@ -50,10 +52,12 @@ fi; \
 $(BIN)/python tools/check_python.py || { echo "make: $(VENV) was made with an older Python: make clean, then make lab PYTHON=python3.11 (or newer)" >&2; exit 1; }
 endef
 
-.PHONY: venv lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
+.PHONY: venv lab lab-ko korean lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab (the [lab] extra only)"
+	@echo "make lab-ko         한국어판: the Korean student editions in ko/student/, JupyterLab in Korean ([lab,ko])"
+	@echo "make korean         build the Korean notebooks into ko/notebooks/ (fails if a catalog is not ready)"
 	@echo "make venv           only create .venv (the Python version is checked first)"
 	@echo "make lab-instructor teaching: JupyterLab on the complete notebooks in notebooks/"
 	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
@@ -65,7 +69,7 @@ help:
 	@echo "make hub-test       a real JupyterHub on 127.0.0.1, 8 simulated learners (deploy/jupyterhub/)"
 	@echo "make lint           ruff over the package, tests, tools and benchmarks"
 	@echo "make execute NB=notebooks/01_vanishing_gradients.ipynb   re-execute a notebook in place"
-	@echo "make student        generate the student editions into student/"
+	@echo "make student        generate the student editions into student/ (and the Korean ones into ko/student/)"
 	@echo "make nbgrader-source COURSE=~/course   an nbgrader course directory from the notebooks (docs/teaching.md)"
 	@echo "make benchmark      run the speed benchmarks"
 	@echo "make clean          remove .venv (your copies in student/ stay); make clean-all removes student/ too"
@@ -80,9 +84,15 @@ $(LAB_STAMP): pyproject.toml tools/install_torch.py tools/check_python.py
 	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	@touch $@
 
-# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top.
+# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top, and the Korean language pack
+# (the browser test opens a Korean notebook in a Korean JupyterLab).
 $(ALL_STAMP): $(LAB_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub,ko]"
+	@touch $@
+
+# Korean learners: JupyterLab's Korean language pack on top of the learner's environment ([ko] extra).
+$(KO_STAMP): $(LAB_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lab,ko]"
 	@touch $@
 
 # Self-study is the default: exercises blank in student/ (edited copies are kept),
@@ -91,6 +101,31 @@ lab: $(LAB_STAMP)
 	$(BIN)/python tools/make_student.py
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --ContentsManager.preferred_dir=student
+
+# The Korean edition (한국어판, issue 29). ko/ is generated, never edited by hand and git-ignored:
+# ko/notebooks/ holds the Korean notebooks that tools/i18n.py builds from notebooks/ and the catalogs
+# locale/ko/notebooks/NN_name.po (markdown translated; code cells and outputs are the English run's,
+# so nothing is run again; nbval never collects ko/), ko/student/ their student editions, made by
+# tools/make_student.py exactly as for English. `make korean` refuses a catalog that is untranslated,
+# fuzzy (its English changed) or out of date; `make lab-ko` and `make student` build the notebooks whose
+# catalogs are ready and name the others.
+# A target of its own, not `make lab LANG=ko`: LANG is the locale variable of every shell and program,
+# and make exports a variable given on its command line to every recipe's environment, so LANG=ko would
+# reach pip, Python and JupyterLab as the locale "ko" (no such locale: warnings, C-locale text handling),
+# and would not select JupyterLab's language anyway. lab-ko starts JupyterLab with the settings override
+# locale/ko/jupyterlab/overrides.json, which selects the Korean language pack (ko_KR); a language you
+# choose yourself in Settings > Language still wins.
+KO_SETTINGS := locale/ko/jupyterlab
+KO_BUILD    := $(BIN)/python tools/i18n.py build --skip-incomplete --student ko/student
+
+korean: $(LAB_STAMP)
+	$(BIN)/python tools/i18n.py build
+
+lab-ko: $(KO_STAMP)
+	$(KO_BUILD)
+	@mkdir -p ko/student
+	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --ContentsManager.preferred_dir=ko/student --LabApp.app_settings_dir=$(KO_SETTINGS)
 
 lab-instructor: $(LAB_STAMP)
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
@@ -152,6 +187,7 @@ execute: $(ALL_STAMP)
 
 student: $(LAB_STAMP)
 	$(BIN)/python tools/make_student.py
+	$(KO_BUILD)
 
 # nbgrader: source notebooks with nbgrader's metadata, and nbgrader_config.py the first time (docs/teaching.md)
 nbgrader-source: $(ALL_STAMP)
@@ -164,9 +200,9 @@ benchmark: $(ALL_STAMP)
 	$(BIN)/python benchmarks/bench_rbm.py
 
 # `make clean` is what the README suggests before changing the PyTorch build or the Python: it keeps
-# student/, the learner's work; `make clean-all` removes that too.
+# student/ and ko/student/, the learner's work; `make clean-all` removes them too.
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache
 
 clean-all: clean
-	rm -rf student
+	rm -rf student ko

@@ -137,8 +137,10 @@ class JupyterLab:
     whatever happened.
     """
 
-    def __init__(self, root_dir: Path, home: Path, startup_timeout: float = 120.0) -> None:
+    def __init__(self, root_dir: Path, home: Path, startup_timeout: float = 120.0,
+                 extra_args: list[str] | None = None) -> None:
         self.root_dir = Path(root_dir)
+        self.extra_args = list(extra_args or [])  # e.g. --LabApp.app_settings_dir=... (the Korean edition)
         self.home = Path(home)
         self.startup_timeout = startup_timeout
         self.port = free_port()
@@ -185,6 +187,7 @@ class JupyterLab:
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
             "--LabApp.news_url=",
+            *self.extra_args,
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
             cmd.append("--allow-root")
@@ -269,3 +272,93 @@ class JupyterLab:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+# --- Korean text (the Korean edition's browser test, tests/test_browser_ko.py) ----------------------
+
+def system_korean_fonts() -> list[str]:
+    """The font families fontconfig offers for Korean here (empty when Chromium would draw boxes)."""
+    if shutil.which("fc-list") is None:
+        return []
+    out = subprocess.run(["fc-list", ":lang=ko", "family"], capture_output=True, text=True, timeout=60)
+    return sorted({line.split(",")[0].strip() for line in out.stdout.splitlines() if line.strip()})
+
+
+def packaged_korean_font_dir() -> Path | None:
+    """The folder of NanumGothic as koreanize-matplotlib ships it (the font of coursekit's Korean figures)."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("koreanize_matplotlib")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    fonts = Path(spec.origin).parent / "fonts"
+    return fonts if any(fonts.glob("*.ttf")) else None
+
+
+def fontconfig_file(home: Path, font_dirs: list[Path], include_system: bool = True) -> Path:
+    """A private fontconfig file (for FONTCONFIG_FILE): the system's fonts, if asked, plus ``font_dirs``.
+
+    How the test gives Chromium a Korean font where the machine has none: no package is installed and
+    nothing of the system is changed; the cache lives under ``home``.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    lines = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">', "<fontconfig>"]
+    if include_system:
+        lines.append('  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>')
+    lines += [f"  <dir>{d}</dir>" for d in font_dirs]
+    lines += [f"  <cachedir>{home / 'fontconfig-cache'}</cachedir>", "</fontconfig>", ""]
+    path = home / "fonts.conf"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def korean_font_environment(home: Path) -> tuple[dict[str, str] | None, str]:
+    """The environment Chromium needs to draw Korean, and where the font comes from; ``(None, why)``
+    when there is none (the test then skips with the two ways to get one)."""
+    env = dict(os.environ)
+    system = system_korean_fonts()
+    if system:
+        return env, f"system font {system[0]}"
+    packaged = packaged_korean_font_dir()
+    if packaged is not None:
+        env["FONTCONFIG_FILE"] = str(fontconfig_file(home, [packaged]))
+        return env, f"NanumGothic from koreanize-matplotlib ({packaged.name}/ given to Chromium by FONTCONFIG_FILE)"
+    return None, ("no Korean font for Chromium: `fc-list :lang=ko` is empty and koreanize-matplotlib (which "
+                  "ships NanumGothic) is not installed; install either (Debian: `apt-get install -y fonts-nanum`)")
+
+
+# Which Hangul characters an element's font cannot draw: each distinct character is drawn on a canvas in
+# the element's computed font and compared with a character no font has (U+10FFFD, drawn as the
+# fallback box) and with nothing drawn at all; Chromium's font fallback is the same for canvas and page.
+MISSING_GLYPHS_JS = r"""(selector) => {
+  const c = document.createElement('canvas'); c.width = 48; c.height = 48;
+  const g = c.getContext('2d', {willReadFrequently: true});
+  const draw = (font, ch) => {
+    g.clearRect(0, 0, 48, 48); g.font = font; g.fillStyle = '#000'; g.textBaseline = 'top';
+    if (ch) g.fillText(ch, 4, 4);
+    return g.getImageData(0, 0, 48, 48).data.join(',');
+  };
+  const byFont = new Map();
+  for (const el of document.querySelectorAll(selector)) {
+    const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+    const hangul = text.match(/[가-힣ㄱ-ㆎ]/g);
+    if (!hangul || !el.getClientRects().length) continue;
+    const s = getComputedStyle(el);
+    const font = `${s.fontStyle} ${s.fontWeight} 24px ${s.fontFamily}`;
+    if (!byFont.has(font)) byFont.set(font, new Set());
+    hangul.forEach(ch => byFont.get(font).add(ch));
+  }
+  const missing = [], checked = [];
+  for (const [font, chars] of byFont) {
+    const box = draw(font, String.fromCodePoint(0x10FFFD)), blank = draw(font, '');
+    for (const ch of [...chars].slice(0, 400)) {
+      const p = draw(font, ch);
+      checked.push(ch);
+      if (p === box || p === blank) missing.push(`${ch} (${font})`);
+    }
+  }
+  return {checked: checked.length, fonts: [...byFont.keys()], missing};
+}"""

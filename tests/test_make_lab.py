@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_make_lab_passes_allow_root_only_as_root():
     if shutil.which("make") is None:
         pytest.skip("needs make")
-    for target in ("lab", "lab-instructor"):
+    for target in ("lab", "lab-instructor", "lab-ko"):
         out = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         command = next(line for line in out.stdout.splitlines() if "jupyter lab" in line)

@@ -105,7 +105,7 @@ TEACHER_ONLY = {"nbgrader", "jupyterhub", "nbgitpuller", "pytest", "pytest-xdist
 def test_the_learner_environment_is_lean_on_every_route():
     learner = pypi_names()
     assert learner == {"numpy", "torch", "matplotlib", "ipywidgets", "scikit-learn", "tqdm", "jupyterlab",
-                       "ipykernel"}, sorted(learner)
+                       "ipykernel", "polib"}, sorted(learner)
     assert not (conda_names() & TEACHER_ONLY), sorted(conda_names() & TEACHER_ONLY)
     make = (ROOT / "Makefile").read_text()
     lab_rule = make[make.index("$(LAB_STAMP):"):]
@@ -174,7 +174,7 @@ def test_the_distribution_is_not_named_coursekit_but_imports_as_coursekit():
     assert project["name"] != "coursekit", "the name coursekit on PyPI is taken by another project"
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     assert packages["include"] == ["coursekit*"], "the import name stays coursekit"
-    assert f"{project['name']}[lab,test,hub]" in project["optional-dependencies"]["dev"]
+    assert f"{project['name']}[lab,test,hub,ko]" in project["optional-dependencies"]["dev"]
     readme = (ROOT / "README.md").read_text()
     assert project["name"] in readme and "pip install coursekit" not in readme.replace(
         "`pip install coursekit` gets", ""), "README should say how to install from the repository"
@@ -278,3 +278,46 @@ def test_relative_links_in_the_guides_resolve():
             elif not path and anchor and anchor not in anchors:
                 broken.append(f"{page.relative_to(ROOT)}: #{anchor}")
     assert not broken, broken
+
+
+def _make_n(target: str) -> list[str]:
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    out = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_the_korean_edition_has_its_targets_and_a_korean_jupyterlab():
+    import json
+
+    project = pyproject()
+    assert [_name(r) for r in project["optional-dependencies"]["ko"]] == ["jupyterlab-language-pack-ko-kr"]
+    make = (ROOT / "Makefile").read_text()
+    assert '$(KO_STAMP): $(LAB_STAMP)\n\t$(BIN)/python -m pip install --quiet -e ".[lab,ko]"' in make
+    rule = re.search(r"^lab-ko: \$\(KO_STAMP\)$", make, re.M)
+    assert rule and "make lab LANG=ko" in make[:rule.start()], "the Makefile says why not LANG=ko"
+    # make lab-ko: the Korean notebooks and their student editions, then JupyterLab with the override
+    lab_ko = _make_n("lab-ko")
+    assert any("tools/i18n.py build --skip-incomplete --student ko/student" in line for line in lab_ko), lab_ko
+    lab = next(line for line in lab_ko if "jupyter lab" in line)
+    assert "--ContentsManager.preferred_dir=ko/student" in lab
+    settings = re.search(r"--LabApp.app_settings_dir=(\S+)", lab).group(1)
+    override = json.loads((ROOT / settings / "overrides.json").read_text())
+    locale = override["@jupyterlab/translation-extension:plugin"]["locale"]
+    from importlib import metadata
+
+    packs = {e.name for e in metadata.entry_points(group="jupyterlab.languagepack")}
+    if "jupyterlab-language-pack-ko-KR" in {d.metadata["Name"] for d in metadata.distributions()}:
+        assert locale in packs, f"overrides.json selects {locale!r}; the language pack provides {sorted(packs)}"
+    else:
+        assert locale == "ko_KR"
+    # make student: the English editions, then the Korean ones (exercise solutions removed by the same tool)
+    student = _make_n("student")  # (after the environment's rules, if pyproject.toml changed since)
+    assert "tools/make_student.py" in student[-2] and "--student ko/student" in student[-1], student
+    korean = _make_n("korean")
+    assert korean[-1].endswith("tools/i18n.py build"), "make korean refuses catalogs that are not ready"

@@ -264,7 +264,9 @@ def _cells_hash(nb) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _banner(shown: str, link: str, names: list[str]) -> str:
+def _banner(shown: str, link: str, names: list[str], lang: str = "en") -> str:
+    if lang == "ko":
+        return _banner_ko(shown, link, names)
     listed = ", ".join(f"`{n}`" for n in names)
     count = f"{len(names)} exercise{'s' if len(names) != 1 else ''}"
     return (
@@ -278,6 +280,21 @@ def _banner(shown: str, link: str, names: list[str]) -> str:
         "> **Your work:** in a clone, `make student` refreshes this folder and keeps a notebook you have edited; "
         "on a hub, opening your teacher's link again does the same; on Binder nothing is kept when the session "
         "ends (*File → Download* first)."
+    )
+
+
+def _banner_ko(shown: str, link: str, names: list[str]) -> str:
+    """The same note for the Korean student editions (tools/i18n.py build --student)."""
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (
+        f"> **학생판.** 이 노트북에는 연습 문제가 {len(names)}개 있다({listed}). 각 문제는 본문이 "
+        "`raise NotImplementedError(...)`인 함수다. 그 줄을 직접 작성한 코드로 바꾸고 셀을 실행한 다음, "
+        "바로 아래의 확인 셀을 실행한다. 함수가 맞는 답을 내면 확인 셀이 ✓를 출력하고, 그렇지 않으면 기대한 값과 "
+        "실제로 나온 값, 그리고 힌트를 보여 준다.\n>\n"
+        f"> **막혔다면?** 각 풀이는 완성본 노트북 [`{shown}`]({link})의 같은 셀에 있다. 강의 저장소를 내려받았다면 "
+        "지금 바로 볼 수 있다.\n>\n"
+        "> **작업 보존:** `make lab-ko`(또는 `make student`)를 다시 실행하면 이 폴더가 새로 만들어지지만, "
+        "직접 고친 노트북은 그대로 남는다."
     )
 
 
@@ -318,7 +335,8 @@ def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
     return found
 
 
-def make_student_notebook(nb, source_label: str, link: str | None = None, shown: str | None = None):
+def make_student_notebook(nb, source_label: str, link: str | None = None, shown: str | None = None,
+                          lang: str = "en"):
     """Return ``(student_notebook, exercise_names, cleared_cells, warnings)`` for one instructor notebook.
 
     ``source_label`` names the notebook in messages and metadata; ``link`` is the
@@ -358,7 +376,7 @@ def make_student_notebook(nb, source_label: str, link: str | None = None, shown:
                                 "in the student edition it raises until the exercise is done")
 
     if names:
-        banner = nbformat.v4.new_markdown_cell(_banner(shown, link, names))
+        banner = nbformat.v4.new_markdown_cell(_banner(shown, link, names, lang))
         if nb.nbformat == 4 and nb.nbformat_minor >= 5:
             banner["id"] = BANNER_ID
         else:
@@ -380,12 +398,13 @@ def _is_edited(path: Path) -> bool:
     return meta.get("edition") != "student" or meta.get("cells_sha256") != _cells_hash(existing)
 
 
-def generate(sources: list[Path], out_dir: Path, force: bool = False) -> list[Report]:
+def generate(sources: list[Path], out_dir: Path, force: bool = False, lang: str = "en") -> list[Report]:
     """Write the student edition of each source notebook into ``out_dir``.
 
     Every notebook is converted before anything is written: one bad marker
     anywhere raises :class:`MarkerError` (all problems in one message) and writes
     nothing. A copy in ``out_dir`` that the learner has edited is kept unless ``force``.
+    ``lang`` is the language of the note at the top (the rest of the notebook is the source's).
     """
     made = []
     problems = []
@@ -399,7 +418,7 @@ def generate(sources: list[Path], out_dir: Path, force: bool = False) -> list[Re
         link = Path(os.path.relpath(Path(src).resolve(), out_dir.resolve())).as_posix()
         shown = Path(os.path.relpath(Path(src).resolve(), out_dir.resolve().parent)).as_posix()
         try:
-            made.append((src, label, *make_student_notebook(nb, label, link, shown)))
+            made.append((src, label, *make_student_notebook(nb, label, link, shown, lang)))
         except MarkerError as err:
             problems.append(str(err))
     if problems:
