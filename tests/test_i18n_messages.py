@@ -246,6 +246,15 @@ def test_the_common_errors_of_fit_and_of_the_data_loaders_in_korean():
         ck.data.load_digits(val_fraction=0.9)
 
 
+def test_mnist_without_its_files_says_what_to_do_in_korean(tmp_path):
+    ck.set_language("ko")
+    with pytest.raises(ck.data.DatasetUnavailableError) as info:
+        ck.data.load("mnist", root=tmp_path, download=False)
+    text = str(info.value)
+    assert text.startswith("mnist을(를) 쓸 수 없습니다: train-images-idx3-ubyte.gz이(가) 없습니다; ")
+    assert f"{tmp_path / 'mnist'}에 직접 넣고 다시 호출하세요:\n  train-images-idx3-ubyte.gz\n" in text
+
+
 def test_a_diverged_run_explains_itself_in_korean():
     from coursekit.models import mlp
     from coursekit.train import DivergedError, fit
