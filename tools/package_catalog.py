@@ -56,13 +56,19 @@ def update(lang: str) -> tuple[int, int]:
         "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
         "Plural-Forms": "nplurals=1; plural=0;",
     }
-    for (msgid, plural), where in sorted(extract().items(), key=lambda kv: kv[1][0]):
+
+    def first_use(item):  # in the order of the code: by file, then line
+        file, line = item[1][0].rsplit(":", 1)
+        return file, int(line)
+
+    for (msgid, plural), where in sorted(extract().items(), key=first_use):
         entry = by_id.get((msgid, plural))
         if entry is None:
             entry = polib.POEntry(msgid=msgid, msgstr="")
             if plural is not None:
                 entry.msgid_plural, entry.msgstr, entry.msgstr_plural = plural, "", {0: ""}
-        entry.occurrences = [tuple(w.rsplit(":", 1)) for w in where]
+        # where, by file only (like xgettext --add-location=file): line numbers would change the catalog at every edit
+        entry.occurrences = [(f, "") for f in dict.fromkeys(w.rsplit(":", 1)[0] for w in where)]
         if "{" in msgid and "python-brace-format" not in entry.flags:
             entry.flags.append("python-brace-format")
         po.append(entry)
