@@ -52,7 +52,8 @@ def update(lang: str) -> tuple[int, int]:
     by_id = {(e.msgid, e.msgid_plural or None): e for e in old if not e.obsolete}
     po = polib.POFile(wrapwidth=100)
     po.metadata = old.metadata or {
-        "Project-Id-Version": "coursekit", "Language": lang, "MIME-Version": "1.0",
+        "Project-Id-Version": "coursekit", "Language": lang, "Language-Team": "coursekit contributors",
+        "Last-Translator": "coursekit contributors", "PO-Revision-Date": "", "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
         "Plural-Forms": "nplurals=1; plural=0;",
     }
