@@ -40,7 +40,7 @@ _SUBMODULES = (
     "surfaces", "optim", "rbm", "rbm_exact", "rbm_history", "dbn", "layers", "exercises", "recipes", "tables",
 )
 
-__all__ = ["__version__", "setup_notebook", *_SUBMODULES]
+__all__ = ["__version__", "setup_notebook", "set_language", *_SUBMODULES]
 
 
 def setup_notebook(*args: Any, **kwargs: Any) -> None:
@@ -48,6 +48,13 @@ def setup_notebook(*args: Any, **kwargs: Any) -> None:
     from .notebook import setup_notebook as _setup
 
     _setup(*args, **kwargs)
+
+
+def set_language(lang: str = "en") -> None:
+    """The language of the package's messages, "en" or "ko"; see :func:`coursekit.notebook.set_language`."""
+    from .notebook import set_language as _set
+
+    _set(lang)
 
 
 def __getattr__(name: str) -> Any:

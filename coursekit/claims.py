@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ._checks import check_int
+from ._i18n import N_, _
 from .tables import StatsTable
 
 __all__ = ["seeds", "over_seeds", "SeedRuns", "claim", "Claim", "above", "below", "Margin", "spread",
@@ -275,21 +276,44 @@ class Claim:
         """The one stable line: the statement and on how many seeds it held (✓), or what failed (✗)."""
         n = len(self.held)
         if self.required == 0:  # a claim about the mean only: how many seeds agree may differ between machines
-            where = f"on the mean of {n} seeds"
-            mark = PASS_MARK if self else FAIL_MARK
-            return f"{mark} {self.statement}: {where}" if self else f"{mark} {self.statement}: does not hold here, {where}"
-        if self and self.required < n:  # how many beyond the required ones may differ between machines
-            where = f"on at least {self.required} of {n} seeds"
+            form = "mean only"
+        elif self and self.required < n:  # how many beyond the required ones may differ between machines
+            form = "at least"
+        elif n > 1:
+            form = "count" if self.required == n else "count, required"
         else:
-            where = f"on {sum(self.held)}/{n} seeds" if n > 1 else ("on 1 seed" if self.held[0] else "on 0/1 seeds")
-            if self.required < n:
-                where += f" (at least {self.required} required)"
-        if self.mean_held is not None:
-            where += " and on the mean" if self.mean_held else ", not on the mean"
-        mark = PASS_MARK if self else FAIL_MARK
-        if self:
-            return f"{mark} {self.statement}: {where}"
-        return f"{mark} {self.statement}: does not hold here, {where}"
+            form = "one" if self.held[0] else "none"
+        mean = {None: "", True: "mean", False: "not mean"}[self.mean_held]
+        template = _LINES[(bool(self), form, mean)]
+        return _(template).format(mark=PASS_MARK if self else FAIL_MARK, statement=self.statement,
+                                  held=sum(self.held), n=n, required=self.required)
+
+
+# A claim's line, one whole sentence per case: (held, how many seeds, the mean) -> the line.
+_LINES = {
+    (True, "mean only", "mean"): N_("{mark} {statement}: on the mean of {n} seeds"),
+    (False, "mean only", "not mean"): N_("{mark} {statement}: does not hold here, on the mean of {n} seeds"),
+    (True, "at least", ""): N_("{mark} {statement}: on at least {required} of {n} seeds"),
+    (True, "at least", "mean"): N_("{mark} {statement}: on at least {required} of {n} seeds and on the mean"),
+    (True, "count", ""): N_("{mark} {statement}: on {held}/{n} seeds"),
+    (True, "count", "mean"): N_("{mark} {statement}: on {held}/{n} seeds and on the mean"),
+    (True, "one", ""): N_("{mark} {statement}: on 1 seed"),
+    (True, "one", "mean"): N_("{mark} {statement}: on 1 seed and on the mean"),
+    (False, "count", ""): N_("{mark} {statement}: does not hold here, on {held}/{n} seeds"),
+    (False, "count", "mean"): N_("{mark} {statement}: does not hold here, on {held}/{n} seeds and on the mean"),
+    (False, "count", "not mean"): N_("{mark} {statement}: does not hold here, on {held}/{n} seeds, not on the mean"),
+    (False, "count, required", ""): N_(
+        "{mark} {statement}: does not hold here, on {held}/{n} seeds (at least {required} required)"),
+    (False, "count, required", "mean"): N_(
+        "{mark} {statement}: does not hold here, on {held}/{n} seeds (at least {required} required) and on the mean"),
+    (False, "count, required", "not mean"): N_(
+        "{mark} {statement}: does not hold here, on {held}/{n} seeds (at least {required} required), not on the "
+        "mean"),
+    (False, "one", "not mean"): N_("{mark} {statement}: does not hold here, on 1 seed, not on the mean"),
+    (False, "none", ""): N_("{mark} {statement}: does not hold here, on 0/1 seeds"),
+    (False, "none", "mean"): N_("{mark} {statement}: does not hold here, on 0/1 seeds and on the mean"),
+    (False, "none", "not mean"): N_("{mark} {statement}: does not hold here, on 0/1 seeds, not on the mean"),
+}
 
 
 def _show(result: Any) -> str:
@@ -329,14 +353,15 @@ def _verdict(holds: Callable[[Any], Any], result: Any, where: str) -> tuple[bool
 def _census_note(statement: str) -> str:
     entry = _ledger().get(statement)
     if entry is None:
-        return "The census of the course has no record of this claim."
+        return _("The census of the course has no record of this claim.")
     held, tried = entry["held"], entry["tried"]
     if tried and held >= 0.9 * tried:
-        return (f"The census saw it hold on {held} of {tried} seed triplets: this seed is one of the rare ones "
-                "where the effect is weaker than the text says, not a mistake in your code. "
-                "The conclusion rests on the many seeds the census tried.")
-    return (f"The census saw it hold on only {held} of {tried} seed triplets: the claim is stronger than the "
-            "effect, which varies from seed to seed; it is a known defect of the course, not a mistake in your code.")
+        return _("The census saw it hold on {held} of {tried} seed triplets: this seed is one of the rare ones "
+                 "where the effect is weaker than the text says, not a mistake in your code. "
+                 "The conclusion rests on the many seeds the census tried.").format(held=held, tried=tried)
+    return _("The census saw it hold on only {held} of {tried} seed triplets: the claim is stronger than the "
+             "effect, which varies from seed to seed; it is a known defect of the course, not a mistake in your "
+             "code.").format(held=held, tried=tried)
 
 
 @lru_cache(maxsize=1)
@@ -438,7 +463,7 @@ def claim(
         bad = _not_finite(r)
         if bad:
             ok = False
-            reasons.append(f"seed {seed} has NaN or infinite {', '.join(bad)}")
+            reasons.append(_("seed {seed} has NaN or infinite {names}").format(seed=seed, names=", ".join(bad)))
         held.append(ok)
         margins.append(ms)
     mean_held = None
@@ -450,16 +475,16 @@ def claim(
         margins.append(ms)
     verdict = Claim(statement, held, mean_held, required, list(runs.seeds), margins)
     if not verdict:
-        failed = [f"seed {s} ({_show(r)})" for (s, r), ok in zip(runs, held) if not ok]
-        where = ("on the mean of the seeds" if required == 0 else "on every seed" if required == n
-                 else f"on at least {required} of {n} seeds")
-        msg = f"expected: {statement}, {where}" + (" and on the mean" if on_mean and required else "")
-        if failed:
-            msg += f"; it does not hold on {', '.join(failed)}"
+        failed = [_("seed {seed} ({values})").format(seed=s, values=_show(r))
+                  for (s, r), ok in zip(runs, held) if not ok]
+        every = "mean only" if required == 0 else required == n
+        msg = _(_EXPECTED[(every, on_mean)]).format(statement=statement, required=required, n=n)
+        if failed:  # each further part is a clause of its own, after "; "
+            msg += _("; it does not hold on {seeds}").format(seeds=", ".join(failed))
         if mean_held is False:
-            msg += f"; nor on the mean ({_show(mean_result)})"
+            msg += _("; nor on the mean ({values})").format(values=_show(mean_result))
         if reasons:
-            msg += f" ({'; '.join(reasons)}: a run that diverged is not a finding)"
+            msg += _(" ({reasons}: a run that diverged is not a finding)").format(reasons="; ".join(reasons))
         verdict.why = msg
     _log(verdict, runs)
     if not verdict and strict:
@@ -469,6 +494,16 @@ def claim(
         if not verdict:
             print(f"  {verdict.why}.\n  {_census_note(statement)}")
     return verdict
+
+
+# What a claim that failed expected: (required on every seed, also on the mean) -> the sentence.
+_EXPECTED = {
+    ("mean only", True): N_("expected: {statement}, on the mean of the seeds"),
+    (True, True): N_("expected: {statement}, on every seed and on the mean"),
+    (True, False): N_("expected: {statement}, on every seed"),
+    (False, True): N_("expected: {statement}, on at least {required} of {n} seeds and on the mean"),
+    (False, False): N_("expected: {statement}, on at least {required} of {n} seeds"),
+}
 
 
 def spread(values: Sequence[float]) -> str:

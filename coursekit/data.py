@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ._checks import check_bool, check_choice, check_float, check_generator, check_int, check_tensor
+from ._i18n import _
 from .idx import (  # noqa: F401  (read_idx, default_cache_dir, the error: re-exported)
     SOURCES,
     DatasetUnavailableError,
@@ -126,27 +127,34 @@ def _available_devices() -> list[str]:
 def _check_device(name: str, device) -> torch.device:
     """``device`` as a torch.device this PyTorch can use, or a clear error naming the argument."""
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"{name} must be a device name such as 'cpu' or 'cuda', or a torch.device; "
-                        f"got {type(device).__name__} {device!r}")
+        raise TypeError(_("{name} must be a device name such as 'cpu' or 'cuda', or a torch.device; got {type} "
+                          "{device}").format(
+                name=name, type=type(device).__name__, device=repr(device)))
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError):
-        raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda' or 'cuda:0'; got {device!r}. "
-                         f"Available here: {', '.join(_available_devices())}") from None
+        raise ValueError(_("{name} must be a device name such as 'cpu', 'cuda' or 'cuda:0'; got {device}. Available "
+                           "here: {available_devices}").format(
+                name=name, device=repr(device), available_devices=', '.join(_available_devices()))) from None
     available = _available_devices()
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            build = "is a CPU-only build" if torch.version.cuda is None else "finds no usable NVIDIA GPU"
-            raise ValueError(f"{name}={device!r}, but this PyTorch ({torch.__version__}) {build}: available "
-                             f"here: {', '.join(available)}. Use {name}='cpu' (the course trains on the CPU "
-                             "everywhere), or on a machine with an NVIDIA GPU install PyTorch's CUDA build with "
-                             "`make lab TORCH=cuda`")
+            if torch.version.cuda is None:
+                why = _("this PyTorch ({version}) is a CPU-only build").format(version=torch.__version__)
+            else:
+                why = _("this PyTorch ({version}) finds no usable NVIDIA GPU").format(version=torch.__version__)
+            raise ValueError(_("{name}={device}, but {why}: available here: {available}. "
+                               "Use {name}='cpu' (the course trains on the CPU everywhere), or on a machine with an "
+                               "NVIDIA GPU install PyTorch's CUDA build with `make lab TORCH=cuda`").format(
+                    name=name, device=repr(device), why=why,
+                    available=', '.join(available)))
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"{name}={device!r}, but there are {torch.cuda.device_count()} GPU(s): available here: "
-                             f"{', '.join(available)}")
+            raise ValueError(_("{name}={device}, but there are {device_count} GPU(s): available here: {available}").format(
+                    name=name, device=repr(device), device_count=torch.cuda.device_count(),
+                    available=', '.join(available)))
     elif dev.type == "mps" and "mps" not in available:
-        raise ValueError(f"{name}={device!r}, but Apple's MPS is not available here: available here: "
-                         f"{', '.join(available)}")
+        raise ValueError(_("{name}={device}, but Apple's MPS is not available here: available here: {available}").format(
+                name=name, device=repr(device), available=', '.join(available)))
     return dev
 
 
@@ -220,14 +228,16 @@ def _load_idx_dataset(
     class_names: Sequence[str],
 ) -> Dataset:
     if root is not None and not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path (str or pathlib.Path) or None; got {type(root).__name__} {root!r}")
+        raise TypeError(_("root must be a folder path (str or pathlib.Path) or None; got {type} {root}").format(
+                type=type(root).__name__, root=repr(root)))
     root_path = Path(root).expanduser() if root is not None else default_cache_dir()
     download = check_bool("download", download)
     seed = check_int("seed", seed, minimum=0)
     if root_path.exists() and not root_path.is_dir():
-        raise ValueError(f"root must be a folder; got {str(root)!r}, which is a file. Pass the folder that holds "
-                         f"(or will hold) the {name}/ folder of the four IDX files, or leave root out for "
-                         "the cache folder ($COURSEKIT_DATA or ~/.cache/coursekit)")
+        raise ValueError(_("root must be a folder; got {root}, which is a file. Pass the folder that holds (or will "
+                           "hold) the {name}/ folder of the four IDX files, or leave root out for the cache folder "
+                           "($COURSEKIT_DATA or ~/.cache/coursekit)").format(
+                root=repr(str(root)), name=name))
     paths = ensure_files(name, root_path, download)
     arrays = {fname: read_idx(path) for fname, path in paths.items()}
     check_idx_files(name, root_path / name, arrays, len(class_names))
@@ -325,7 +335,8 @@ def batches(
     check_tensor("x", x)
     check_tensor("y", y)
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(_("x and y must have the same number of examples; got {shape} and {shape2}").format(
+                shape=x.shape[0], shape2=y.shape[0]))
     batch_size = check_int("batch_size", batch_size, minimum=1)
     check_generator("generator", generator)
     check_bool("shuffle", shuffle)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._i18n import _
+
 __all__ = ["read_idx", "default_cache_dir", "ensure_files", "check_idx_files", "SOURCES", "MNIST_FILES",
            "DatasetUnavailableError"]
 
@@ -163,29 +165,31 @@ def ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            problems.append(f"the folder {folder} cannot be created ({exc})")
+            problems.append(_("the folder {folder} cannot be created ({error})").format(folder=folder, error=exc))
     files = spec["md5"].items() if not problems else ()  # no folder: nothing to look for
     for fname, md5 in files:
         path = folder / fname
         try:
             cached_ok = path.exists() and _md5(path) == md5
         except OSError as exc:  # unreadable (permissions, a folder of that name...)
-            problems.append(f"{fname} cannot be read ({exc})")
+            problems.append(_("{file} cannot be read ({error})").format(file=fname, error=exc))
             continue
         if cached_ok:
             paths[fname] = path
             continue
-        note = ""
+        moved = False
         if path.exists():
             # Corrupt or truncated: never use it. Move it aside so it is not mistaken again.
             try:
                 path.replace(path.with_name(path.name + ".corrupt"))
-                note = f" (the cached copy had the wrong checksum and was moved to {fname}.corrupt)"
+                moved = True
             except OSError as exc:
-                problems.append(f"{fname} has the wrong checksum and cannot be moved aside ({exc}): delete it")
+                problems.append(_("{file} has the wrong checksum and cannot be moved aside ({error}): delete it"
+                                  ).format(file=fname, error=exc))
                 continue
         if not download:
-            problems.append(f"{fname} is missing{note}")
+            problems.append((_("{file} is missing (the cached copy had the wrong checksum and was moved to "
+                               "{file}.corrupt)") if moved else _("{file} is missing")).format(file=fname))
             continue
         errors = []
         for mirror in spec["mirrors"]:
@@ -201,19 +205,24 @@ def ensure_files(name: str, root: Path, download: bool) -> dict[str, Path]:
             try:
                 _atomic_write(path, payload)
             except OSError as exc:  # read-only folder, disk full...
-                problems.append(f"{fname} was downloaded but cannot be saved in {folder} ({exc})")
+                problems.append(_("{file} was downloaded but cannot be saved in {folder} ({error})").format(
+                    file=fname, folder=folder, error=exc))
             else:
                 paths[fname] = path
             break
         else:
-            problems.append(f"{fname} could not be downloaded{note} ({'; '.join(errors)})")
+            if moved:
+                text = _("{file} could not be downloaded (the cached copy had the wrong checksum and was moved to "
+                         "{file}.corrupt) ({errors})")
+            else:
+                text = _("{file} could not be downloaded ({errors})")
+            problems.append(text.format(file=fname, errors="; ".join(errors)))
     if problems:
-        raise DatasetUnavailableError(
-            f"{name} is not available: " + "; ".join(problems) + ".\n"
-            f"Place these four files in {folder} by hand (from any MNIST mirror) and call again:\n  "
-            + "\n  ".join(spec["md5"])
-            + "\nOr set COURSEKIT_DATA / pass root= to use another folder."
-        )
+        raise DatasetUnavailableError(_(
+            "{name} is not available: {problems}.\n"
+            "Place these four files in {folder} by hand (from any MNIST mirror) and call again:\n  {files}\n"
+            "Or set COURSEKIT_DATA / pass root= to use another folder.").format(
+                name=name, problems="; ".join(problems), folder=folder, files="\n  ".join(spec["md5"])))
     return paths
 
 

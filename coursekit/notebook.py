@@ -12,11 +12,12 @@ import warnings
 import numpy as np
 import torch
 
-from . import __version__
+from . import __version__, _i18n
 from ._checks import check_bool, check_int
-from .plots.style import use_course_style
+from ._i18n import ngettext
+from .plots.style import use_course_style, use_korean_font
 
-__all__ = ["setup_notebook", "seed_everything"]
+__all__ = ["setup_notebook", "seed_everything", "set_language"]
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -30,7 +31,21 @@ def seed_everything(seed: int = 0) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool = False) -> None:
+def set_language(lang: str = "en") -> None:
+    """Switch what the package says to the learner to ``lang``: "en" (English, the default) or "ko" (Korean).
+
+    Exercise tasks, check verdicts and hints, the framing of claim lines and the common errors of
+    ``fit`` and of the data loaders speak that language from then on (a claim's statement stays as
+    the notebook wrote it), and figures draw their text in a font with Korean glyphs ("ko") or in
+    matplotlib's own ("en"). One setting for the whole process; :func:`setup_notebook` calls it.
+
+    Introduced in ``notebooks/00_start_here.ipynb``.
+    """
+    code = _i18n.set_language(lang)
+    use_korean_font(code == "ko")
+
+
+def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool = False, lang: str = "en") -> None:
     """Make a notebook reproducible and consistent; call it in the first code cell.
 
     - seeds ``random``, NumPy and PyTorch with ``seed``;
@@ -47,6 +62,9 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
         threads: PyTorch CPU threads, >= 1.
         dpi: resolution of inline figures (72 keeps notebooks small).
         quiet: don't print the summary line.
+        lang: the language of the package's messages to the learner: "en" (English, the
+            default) or "ko" (Korean; figures then use a font with Korean glyphs). See
+            :func:`set_language`.
 
     Prints one line (unless ``quiet``), e.g.
     ``coursekit 0.1.0 | seed 0 | 1 thread | device cpu``; returns nothing, so the
@@ -61,6 +79,7 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     threads = check_int("threads", threads, minimum=1)
     dpi = check_int("dpi", dpi, minimum=20, maximum=600)
     quiet = check_bool("quiet", quiet)
+    lang = _i18n._check_language(lang)
     torch.set_num_threads(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     seed_everything(seed)
@@ -72,8 +91,11 @@ def setup_notebook(seed: int = 0, threads: int = 1, dpi: int = 72, quiet: bool =
     warnings.filterwarnings("ignore", category=UserWarning, module="tqdm")
     warnings.filterwarnings("ignore", message="IProgress not found")
     use_course_style(dpi)
+    set_language(lang)
     # Where new models live, so where fit trains them: the CPU unless you set a default device.
     device = torch.empty(()).device.type
-    line = f"coursekit {__version__} | seed {seed} | {threads} thread{'s' if threads > 1 else ''} | device {device}"
+    line = ngettext("coursekit {version} | seed {seed} | {threads} thread | device {device}",
+                    "coursekit {version} | seed {seed} | {threads} threads | device {device}",
+                    threads).format(version=__version__, seed=seed, threads=threads, device=device)
     if not quiet:
         print(line)

@@ -20,6 +20,7 @@ from torch import nn
 
 from ._checks import check_choice, check_device, check_int, check_module, check_same_length, check_tensor
 from ._fit_checks import check_fit, check_loss_value, check_output, check_targets
+from ._i18n import _
 from .data import batches
 from .optim import build_optimizer
 
@@ -358,8 +359,8 @@ def fit(
     except RuntimeError as exc:
         if log.steps == 0:
             shape = (min(batch_size, x.shape[0]), *x.shape[1:])
-            raise RuntimeError(f"training failed on the first batch of {plan.x_name} (shape {shape}, "
-                               f"{x.dtype}): {exc}") from exc
+            raise RuntimeError(_("training failed on the first batch of {name} (shape {shape}, {dtype}): {error}").format(
+                name=plan.x_name, shape=shape, dtype=x.dtype, error=exc)) from exc
         raise
     finally:
         log.close()
@@ -481,17 +482,22 @@ class _Log:
 
 
 def _diverged_message(loss: float, epoch: int, ep_step: int, step: int, opt: torch.optim.Optimizer) -> str:
-    where = (f"the training loss became {loss} at epoch {epoch}, step {ep_step} of that epoch (step {step} of the "
-             f"run); that step was not applied.")
-    policies = ("Pass nan_policy='stop' to end training there and keep the history, or nan_policy='continue' "
-                "to train on regardless.")
+    where = _("the training loss became {loss} at epoch {epoch}, step {ep_step} of that epoch (step {step} of the "
+              "run); that step was not applied.").format(loss=loss, epoch=epoch, ep_step=ep_step, step=step)
+    policies = _("Pass nan_policy='stop' to end training there and keep the history, or nan_policy='continue' "
+                 "to train on regardless.")
     if step == 1:  # no update has been made yet: the learning rate cannot be the cause
-        return (f"{where} No update had been made yet, so the learning rate is not the cause. Likely causes: initial weights too large (e.g. N(0, 1) with ReLU in a deep net: "
-                f"use He or Xavier initialization), inputs on a large scale (pixels in 0..255: divide by 255; "
-                f"standardize the features), or targets the loss cannot handle (a log of 0 with loss='bce'). "
-                + policies)
+        causes = _("No update had been made yet, so the learning rate is not the cause. Likely causes: initial "
+                   "weights too large (e.g. N(0, 1) with ReLU in a deep net: use He or Xavier initialization), inputs "
+                   "on a large scale (pixels in 0..255: divide by 255; standardize the features), or targets the loss "
+                   "cannot handle (a log of 0 with loss='bce').")
+        return f"{where} {causes} {policies}"
     rate = opt.param_groups[0].get("lr") if opt.param_groups else None
-    rate_text = f"{type(opt).__name__} with lr={rate:g}" if isinstance(rate, (int, float)) else type(opt).__name__
-    return (f"{where} Likely causes: a learning rate too high ({rate_text}: try one 10x smaller), initial weights "
-            f"too large (e.g. N(0, 1) with ReLU: use He or Xavier initialization), or inputs and targets the model "
-            f"or the loss cannot handle (values far too large, a log of 0). " + policies)
+    if isinstance(rate, (int, float)):
+        rate_text = _("{optimizer} with lr={lr}").format(optimizer=type(opt).__name__, lr=f"{rate:g}")
+    else:
+        rate_text = type(opt).__name__
+    causes = _("Likely causes: a learning rate too high ({rate}: try one 10x smaller), initial weights too large "
+               "(e.g. N(0, 1) with ReLU: use He or Xavier initialization), or inputs and targets the model or the "
+               "loss cannot handle (values far too large, a log of 0).").format(rate=rate_text)
+    return f"{where} {causes} {policies}"

@@ -41,6 +41,9 @@ def conda_specs() -> dict[str, str]:
             n = _name(dep)
             if n not in CONDA_ONLY:
                 specs[CONDA_TO_PYPI.get(n, n)] = dep
+        elif isinstance(dep, dict):  # the pip section: PyPI names already
+            for pip_dep in dep.get("pip", []):
+                specs[_name(pip_dep)] = pip_dep
     return specs
 
 
@@ -104,8 +107,8 @@ TEACHER_ONLY = {"nbgrader", "jupyterhub", "nbgitpuller", "pytest", "pytest-xdist
 
 def test_the_learner_environment_is_lean_on_every_route():
     learner = pypi_names()
-    assert learner == {"numpy", "torch", "matplotlib", "ipywidgets", "scikit-learn", "tqdm", "jupyterlab",
-                       "ipykernel", "polib"}, sorted(learner)
+    assert learner == {"numpy", "torch", "matplotlib", "ipywidgets", "scikit-learn", "tqdm", "koreanize-matplotlib",
+                       "jupyterlab", "ipykernel", "polib"}, sorted(learner)
     assert not (conda_names() & TEACHER_ONLY), sorted(conda_names() & TEACHER_ONLY)
     make = (ROOT / "Makefile").read_text()
     lab_rule = make[make.index("$(LAB_STAMP):"):]

@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._i18n import N_, _
 from .pieces import Exercise, Failure
 
-COMPLEX_HINT = ("the answer is real: a complex dtype comes from a complex number somewhere in the formula (1j, "
+COMPLEX_HINT = N_("the answer is real: a complex dtype comes from a complex number somewhere in the formula (1j, "
                 "torch.complex, a fractional power of a negative number); return a float tensor.")
-TENSOR_HINT = ("return a torch tensor, as the exercise asks: compute with torch functions on the input tensors "
+TENSOR_HINT = N_("return a torch tensor, as the exercise asks: compute with torch functions on the input tensors "
                "(or wrap your result in torch.as_tensor(...)).")
-INTEGER_HINT = ("compute in floating point: an integer dtype throws the fractions away (use true division /, "
+INTEGER_HINT = N_("compute in floating point: an integer dtype throws the fractions away (use true division /, "
                 "float tensors, and no int() or // on the result).")
 
 
@@ -62,11 +63,15 @@ def _dtype_note(e: torch.Tensor, g: torch.Tensor, got: Any) -> tuple[str, str] |
         return None
     if (g.dtype in _INTEGER_DTYPES and not bool((e == e.round()).all())
             and bool(((g.to(torch.float64) - e.to(torch.float64)).abs() < 1).all())):  # the fractions got lost
-        what = "is a Python int" if isinstance(got, int) else f"has an integer dtype ({g.dtype})"
-        return f"your result {what}, which cannot hold the answer's fractions", INTEGER_HINT
+        if isinstance(got, int):
+            note = _("your result is a Python int, which cannot hold the answer's fractions")
+        else:
+            note = _("your result has an integer dtype ({dtype}), which cannot hold the answer's fractions").format(
+                dtype=g.dtype)
+        return note, _(INTEGER_HINT)
     if g.dtype in (torch.float16, torch.bfloat16) and e.dtype in (torch.float32, torch.float64):
-        return (f"your result has dtype {g.dtype}, which keeps only about 3 significant digits",
-                "compute in float32 or float64 (the dtype of the inputs), not in half precision.")
+        return (_("your result has dtype {dtype}, which keeps only about 3 significant digits").format(dtype=g.dtype),
+                _("compute in float32 or float64 (the dtype of the inputs), not in half precision."))
     return None
 
 
@@ -81,25 +86,29 @@ def _type_name(value: Any) -> str:
     if value is None:
         return "None"
     if _is_complex(value):
-        if isinstance(value, (torch.Tensor, np.ndarray)):
-            kind = "tensor" if isinstance(value, torch.Tensor) else "NumPy array"
-            return f"a complex {kind} of shape {tuple(value.shape)} (dtype {value.dtype})"
-        return f"a complex number ({type(value).__name__})"
+        if isinstance(value, torch.Tensor):
+            return _("a complex tensor of shape {shape} (dtype {dtype})").format(shape=tuple(value.shape),
+                                                                               dtype=value.dtype)
+        if isinstance(value, np.ndarray):
+            return _("a complex NumPy array of shape {shape} (dtype {dtype})").format(shape=tuple(value.shape),
+                                                                                    dtype=value.dtype)
+        return _("a complex number ({type})").format(type=type(value).__name__)
     if isinstance(value, torch.Tensor):
         if not (value.is_floating_point() or value.dtype in _INTEGER_DTYPES or value.dtype == torch.bool):
-            return f"a tensor of shape {tuple(value.shape)} with dtype {value.dtype}"
-        return f"a tensor of shape {tuple(value.shape)}"
+            return _("a tensor of shape {shape} with dtype {dtype}").format(shape=tuple(value.shape), dtype=value.dtype)
+        return _("a tensor of shape {shape}").format(shape=tuple(value.shape))
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} values"
-    return f"a {type(value).__name__}"
+        return _("a {type} of {n} values").format(type=type(value).__name__, n=len(value))
+    return _("a {type}").format(type=type(value).__name__)
 
 
 def _not_a_tensor(got: Any, prefix: str = "") -> Failure | None:
     """A Failure when ``got``, whose values are right, is not a torch.Tensor (a NumPy array, a list)."""
     if isinstance(got, torch.Tensor):
         return None
-    kind = "a NumPy array" if isinstance(got, np.ndarray) else _type_name(got)
-    return Failure(f"{prefix}expected a torch.Tensor, got {kind} (the values are right)", TENSOR_HINT)
+    kind = _("a NumPy array") if isinstance(got, np.ndarray) else _type_name(got)
+    return Failure(prefix + _("expected a torch.Tensor, got {kind} (the values are right)").format(kind=kind),
+                   _(TENSOR_HINT))
 
 
 def _tensor_answer(verify):
@@ -119,37 +128,49 @@ def _compare(expected: Any, got: Any, ex: Exercise, *, types: bool = True) -> Fa
     names = ex.outputs
     n = len(names)
     if got is None:
-        return Failure(f"expected {' and '.join(names) if n > 1 else 'a value'}, got None (your function returned nothing)",
-                       "did you forget the `return` line? (if you updated tensors in place, return them too)")
+        if n > 1:
+            text = _("expected {names}, got None (your function returned nothing)").format(names=" and ".join(names))
+        else:
+            text = _("expected a value, got None (your function returned nothing)")
+        return Failure(text, _("did you forget the `return` line? (if you updated tensors in place, return them too)"))
     exp_parts = _as_parts(expected, n)
     got_parts = _as_parts(got, n)
     if got_parts is None:
-        return Failure(f"expected {n} values ({', '.join(names)}), got {_type_name(got)}",
-                       f"return all {n} values as a tuple: return {', '.join(names)}")
+        return Failure(_("expected {n} values ({names}), got {got}").format(n=n, names=", ".join(names),
+                                                                           got=_type_name(got)),
+                       _("return all {n} values as a tuple: return {names}").format(n=n, names=", ".join(names)))
     for label, e, g in zip(names, exp_parts, got_parts):
         prefix = "" if n == 1 else f"{label}: "
         et, gt = _to_tensor(e), _to_tensor(g)
         if gt is None:
             if _is_complex(g):
-                return Failure(f"{prefix}expected real numbers, got {_type_name(g)}", COMPLEX_HINT)
-            return Failure(f"{prefix}expected a number or a tensor, got {_type_name(g)}")
+                return Failure(prefix + _("expected real numbers, got {got}").format(got=_type_name(g)),
+                               _(COMPLEX_HINT))
+            return Failure(prefix + _("expected a number or a tensor, got {got}").format(got=_type_name(g)))
         if et.numel() == 1 and gt.numel() == 1:
             et, gt = et.reshape(()), gt.reshape(())
         elif tuple(et.shape) != tuple(gt.shape):
             shape_hint = None
             if et.dim() == 0:
-                shape_hint = "the answer is a single number: reduce over every element (e.g. .sum() or .prod())"
+                shape_hint = _("the answer is a single number: reduce over every element (e.g. .sum() or .prod())")
             elif gt.dim() == 0:
-                shape_hint = f"return a tensor of shape {tuple(et.shape)}, one value per entry, not a single number"
+                shape_hint = _("return a tensor of shape {shape}, one value per entry, not a single number").format(
+                    shape=tuple(et.shape))
             elif tuple(gt.shape) == tuple(reversed(et.shape)):
-                shape_hint = "your result is transposed: check which dimension holds what"
-            want = "a single number" if et.dim() == 0 else f"shape {tuple(et.shape)}"
-            have = "a single number" if gt.dim() == 0 else f"a tensor of shape {tuple(gt.shape)}"
-            return Failure(f"{prefix}expected {want}, got {have}", shape_hint)
+                shape_hint = _("your result is transposed: check which dimension holds what")
+            if et.dim() == 0:  # then gt has a dimension: the shapes differ
+                text = _("expected a single number, got a tensor of shape {got}").format(got=tuple(gt.shape))
+            elif gt.dim() == 0:
+                text = _("expected shape {shape}, got a single number").format(shape=tuple(et.shape))
+            else:
+                text = _("expected shape {shape}, got a tensor of shape {got}").format(shape=tuple(et.shape),
+                                                                                    got=tuple(gt.shape))
+            return Failure(prefix + text, shape_hint)
         text = _value_difference(et, gt, ex, "" if label == "result" else label)
         if text is not None:
             note = _dtype_note(et, gt, g)
-            return Failure(text) if note is None else Failure(f"{text}; {note[0]}", note[1])
+            return Failure(text) if note is None else Failure(_("{difference}; {note}").format(
+                difference=text, note=note[0]), note[1])
         if types and isinstance(e, torch.Tensor) and e.dim() >= 1:
             problem = _not_a_tensor(g, prefix)
             if problem is not None:
@@ -169,12 +190,19 @@ def _value_difference(e: torch.Tensor, g: torch.Tensor, ex: Exercise, label: str
     ev, gv = e64.reshape(-1)[flat].item(), g64.reshape(-1)[flat].item()
     a, b = _format_pair(ev, gv)
     if e64.dim() == 0:
-        return f"{label + ': ' if label else ''}expected {a}, got {b}"
+        return (label + ": " if label else "") + _("expected {expected}, got {got}").format(expected=a, got=b)
     index = np.unravel_index(flat, tuple(e64.shape))
     where = "[" + ", ".join(str(int(i)) for i in index) + "]"
     bad = int((~close).sum())
-    more = f" ({bad} of {e64.numel()} entries differ)" if bad > 1 else ""
-    return f"{label if label else 'at '}{where}: expected {a}, got {b}{more}"
+    if label:
+        if bad > 1:
+            return _("{label}{index}: expected {expected}, got {got} ({bad} of {n} entries differ)").format(
+                label=label, index=where, expected=a, got=b, bad=bad, n=e64.numel())
+        return _("{label}{index}: expected {expected}, got {got}").format(label=label, index=where, expected=a, got=b)
+    if bad > 1:
+        return _("at {index}: expected {expected}, got {got} ({bad} of {n} entries differ)").format(
+            index=where, expected=a, got=b, bad=bad, n=e64.numel())
+    return _("at {index}: expected {expected}, got {got}").format(index=where, expected=a, got=b)
 
 
 def _format_pair(a: float, b: float) -> tuple[str, str]:

@@ -18,23 +18,24 @@ from typing import Any, Sequence
 
 import torch
 
+from .._i18n import N_, _
 from .compare import _compare
 from .guards import GlobalState, Timeout, call_with_limit, count_problem, learner_signature, order_problem
 from .pieces import Case, CheckResult, Exercise, Failure
 
 PASS_MARK = "✓"
 FAIL_MARK = "✗"
-NOT_IMPLEMENTED = "not implemented yet: fill in the cell above"
+NOT_IMPLEMENTED = N_("not implemented yet: fill in the cell above")
 
 TIMEOUT = 5.0
 """Seconds each case may take before check stops the learner's function, unless the exercise sets its own
 limit (``Exercise.timeout``) or the call does (``check(..., timeout=)``)."""
 
-TIMEOUT_HINT = ("look for a loop that never ends: a `while` whose condition never becomes false (is what it tests "
+TIMEOUT_HINT = N_("look for a loop that never ends: a `while` whose condition never becomes false (is what it tests "
                 "changed inside the loop?); if your function is only slow, check(..., timeout=30) allows more time.")
-EXIT_HINT = ("return the answer instead of calling sys.exit() or exit(): they stop the whole program (or the "
+EXIT_HINT = N_("return the answer instead of calling sys.exit() or exit(): they stop the whole program (or the "
              "notebook's cell), not just your function.")
-SIGNATURE_HINT = ("keep the parameters of the exercise's def line, in its order: you may rename them, "
+SIGNATURE_HINT = N_("keep the parameters of the exercise's def line, in its order: you may rename them, "
                   "but not reorder, add or drop them.")
 
 
@@ -82,16 +83,18 @@ def check(name: str, fn: Any, *, quiet: bool = False, timeout: float | None = No
     limit = own if timeout is None else timeout
     with GlobalState():
         if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
-            result = CheckResult(str(name), False, "bad-call",
-                                 f"{FAIL_MARK} check: timeout must be a number of seconds above 0; got {timeout!r}")
+            result = CheckResult(str(name), False, "bad-call", _(
+                "{mark} check: timeout must be a number of seconds above 0; got {timeout}").format(
+                    mark=FAIL_MARK, timeout=repr(timeout)))
         else:
             try:
                 result = _run(name, fn, float(limit))
             except Exception as err:  # a bug of check's own, with an answer it did not foresee: still one line
                 text = (str(err).strip().splitlines() or [""])[0][:160]
-                result = CheckResult(str(name), False, "error",
-                                     f"{FAIL_MARK} {name}: check could not handle your function's answer "
-                                     f"({type(err).__name__}: {text}); please report this to the course.")
+                result = CheckResult(str(name), False, "error", _(
+                    "{mark} {name}: check could not handle your function's answer ({error}: {text}); "
+                    "please report this to the course.").format(mark=FAIL_MARK, name=name,
+                                                                error=type(err).__name__, text=text))
     if not quiet:
         print(result.message)
         result._printed = True
@@ -130,7 +133,9 @@ def describe(name: str) -> str:
     ex = _lookup(name)
     if ex is None:
         raise ValueError(_unknown_name_text(name))
-    return f"{ex.signature}\n    {ex.instructions}\n(notebooks/{ex.notebook}; check with ck.exercises.check({name!r}, {name}))"
+    return _("{signature}\n    {instructions}\n(notebooks/{notebook}; check with ck.exercises.check({key}, {name}))"
+             ).format(signature=ex.signature, instructions=_(ex.instructions), notebook=ex.notebook,
+                      key=repr(name), name=name)
 
 
 # --------------------------------------------------------------------------- internals
@@ -142,26 +147,35 @@ def _lookup(name: Any) -> Exercise | None:
 
 def _unknown_name_text(name: Any) -> str:
     close = difflib.get_close_matches(str(name), list(EXERCISES), n=1)
-    suggestion = f"; did you mean {close[0]!r}?" if close else f"; the exercises are: {', '.join(EXERCISES)}"
-    return f"there is no exercise called {name!r}{suggestion}"
+    if close:
+        return _("there is no exercise called {name}; did you mean {close}?").format(name=repr(name),
+                                                                                     close=repr(close[0]))
+    return _("there is no exercise called {name}; the exercises are: {names}").format(
+        name=repr(name), names=", ".join(EXERCISES))
 
 
 def _run(name: Any, fn: Any, limit: float) -> CheckResult:
     ex = _lookup(name)
     if ex is None:
-        return CheckResult(str(name), False, "bad-call", f"{FAIL_MARK} check: {_unknown_name_text(name)}")
+        return CheckResult(str(name), False, "bad-call", _("{mark} check: {problem}").format(
+            mark=FAIL_MARK, problem=_unknown_name_text(name)))
     if not callable(fn):
-        what = "None" if fn is None else f"a {type(fn).__name__}"
-        msg = (f"{FAIL_MARK} {ex.name}: check needs your function itself, got {what}; "
-               f"write check({ex.name!r}, {ex.name}) without parentheses after {ex.name}.")
+        if fn is None:
+            msg = _("{mark} {name}: check needs your function itself, got None; "
+                    "write check({key}, {name}) without parentheses after {name}.")
+        else:
+            msg = _("{mark} {name}: check needs your function itself, got a {type}; "
+                    "write check({key}, {name}) without parentheses after {name}.")
+        msg = msg.format(mark=FAIL_MARK, name=ex.name, key=repr(ex.name), type=type(fn).__name__)
         return CheckResult(ex.name, False, "bad-call", msg, 0, len(ex.cases))
 
     total = len(ex.cases)
     sig = learner_signature(fn)
     problem = count_problem(ex.name, ex.signature, sig) if sig is not None else None
     if problem is not None:  # every call would raise TypeError: say why instead
-        return CheckResult(ex.name, False, "bad-signature",
-                           f"{FAIL_MARK} {ex.name}: {problem}. Hint: {SIGNATURE_HINT}", 0, total, SIGNATURE_HINT)
+        hint = _(SIGNATURE_HINT)
+        return CheckResult(ex.name, False, "bad-signature", _("{mark} {name}: {problem}. Hint: {hint}").format(
+            mark=FAIL_MARK, name=ex.name, problem=problem, hint=hint), 0, total, hint)
 
     state = GlobalState()  # put back before every case, so no case sees what an earlier one changed
 
@@ -181,12 +195,12 @@ def _run(name: Any, fn: Any, limit: float) -> CheckResult:
             else:  # the verifier gets inputs of its own, and may call the learner's function again
                 failure = case.verify(case.make(), got, lambda case=case: call(case))
         except NotImplementedError:
-            return CheckResult(ex.name, False, "not-implemented", f"{FAIL_MARK} {ex.name}: {NOT_IMPLEMENTED}.",
-                               0, total)
+            return CheckResult(ex.name, False, "not-implemented", _("{mark} {name}: {problem}.").format(
+                mark=FAIL_MARK, name=ex.name, problem=_(NOT_IMPLEMENTED)), 0, total)
         except Timeout as err:  # stop here: the next case would most likely hang as well
             return _timeout_result(ex, index, sum(f is None for _, f in outcomes), limit, err)
         except SystemExit as err:
-            outcomes.append((_RAISED, Failure(_describe_exit(err), EXIT_HINT)))
+            outcomes.append((_RAISED, Failure(_describe_exit(err), _(EXIT_HINT))))
             continue
         except Exception as err:  # the learner's bug: report it in one line, keep going
             outcomes.append((_RAISED, Failure(_describe_exception(err, ex.name))))
@@ -198,13 +212,15 @@ def _run(name: Any, fn: Any, limit: float) -> CheckResult:
 
     passed = sum(f is None for _, f in outcomes)
     if passed == total:
-        return CheckResult(ex.name, True, "pass", f"{PASS_MARK} {ex.name}: {total}/{total} cases match",
-                           total, total)
+        return CheckResult(ex.name, True, "pass", _("{mark} {name}: {total}/{total} cases match").format(
+            mark=PASS_MARK, name=ex.name, total=total), total, total)
     problem = order_problem(ex.name, ex.signature, sig) if sig is not None else None
     if problem is not None:
-        return CheckResult(ex.name, False, "bad-signature",
-                           f"{FAIL_MARK} {ex.name}: {passed}/{total} cases match; {problem}. Hint: {SIGNATURE_HINT}",
-                           passed, total, SIGNATURE_HINT)
+        hint = _(SIGNATURE_HINT)
+        return CheckResult(ex.name, False, "bad-signature", _(
+            "{mark} {name}: {passed}/{total} cases match; {problem}. Hint: {hint}").format(
+                mark=FAIL_MARK, name=ex.name, passed=passed, total=total, problem=problem, hint=hint),
+            passed, total, hint)
     first = next(i for i, (_, f) in enumerate(outcomes) if f is not None)
     got, failure = outcomes[first]
     status = "error" if got is _RAISED else "wrong"
@@ -212,9 +228,11 @@ def _run(name: Any, fn: Any, limit: float) -> CheckResult:
         hint = failure.hint or ex.error_hint or ex.hint
     else:
         hint = failure.hint or _known_mistake(ex, first, outcomes) or ex.hint
-    label = ex.cases[first].label
-    msg = (f"{FAIL_MARK} {ex.name}: {passed}/{total} cases match; case {first + 1} ({label}): "
-           f"{failure.text}. Hint: {hint}")
+    hint = _(hint)
+    label = _(ex.cases[first].label)
+    msg = _("{mark} {name}: {passed}/{total} cases match; case {case} ({label}): {failure}. Hint: {hint}").format(
+        mark=FAIL_MARK, name=ex.name, passed=passed, total=total, case=first + 1, label=label,
+        failure=failure.text, hint=hint)
     return CheckResult(ex.name, False, status, msg, passed, total, hint)
 
 
@@ -229,16 +247,24 @@ _RAISED = _Raised()
 def _timeout_result(ex: Exercise, index: int, passed: int, limit: float, err: BaseException) -> CheckResult:
     total = len(ex.cases)
     where = _learner_line(err) or (_learner_line(err.__cause__) if err.__cause__ is not None else "")
-    msg = (f"{FAIL_MARK} {ex.name}: stopped at case {index + 1} of {total} ({ex.cases[index].label}): "
-           f"your function did not return within {limit:g} s" + (f" (stopped {where})" if where else "")
-           + f". Hint: {TIMEOUT_HINT}")
-    return CheckResult(ex.name, False, "timeout", msg, passed, total, TIMEOUT_HINT)
+    if where:
+        msg = _("{mark} {name}: stopped at case {case} of {total} ({label}): your function did not return "
+                "within {limit} s (stopped {where}). Hint: {hint}")
+    else:
+        msg = _("{mark} {name}: stopped at case {case} of {total} ({label}): your function did not return "
+                "within {limit} s. Hint: {hint}")
+    hint = _(TIMEOUT_HINT)
+    msg = msg.format(mark=FAIL_MARK, name=ex.name, case=index + 1, total=total, label=_(ex.cases[index].label),
+                     limit=f"{limit:g}", where=where, hint=hint)
+    return CheckResult(ex.name, False, "timeout", msg, passed, total, hint)
 
 
 def _describe_exit(err: SystemExit) -> str:
     code = "" if err.code is None else f": {err.code!r}"
     where = _learner_line(err)
-    return f"your function tried to exit Python (SystemExit{code})" + (f" ({where})" if where else "")
+    if where:
+        return _("your function tried to exit Python (SystemExit{code}) ({where})").format(code=code, where=where)
+    return _("your function tried to exit Python (SystemExit{code})").format(code=code)
 
 
 def _describe_exception(err: BaseException, name: str) -> str:
@@ -246,9 +272,11 @@ def _describe_exception(err: BaseException, name: str) -> str:
     first_line = (str(err).strip().splitlines() or [""])[0]
     if len(first_line) > 160:
         first_line = first_line[:157] + "..."
-    text = f"your function raised {type(err).__name__}" + (f": {first_line}" if first_line else "")
+    error = type(err).__name__ + (f": {first_line}" if first_line else "")
     where = _learner_line(err)
-    return text + (f" ({where})" if where else "")
+    if where:
+        return _("your function raised {error} ({where})").format(error=error, where=where)
+    return _("your function raised {error}").format(error=error)
 
 
 def _learner_line(err: BaseException) -> str:
@@ -268,7 +296,10 @@ def _learner_line(err: BaseException) -> str:
     if where is None:
         return ""
     source = (where.line or linecache.getline(where.filename, where.lineno)).strip()
-    return f"in {where.name}, line {where.lineno}" + (f": `{source}`" if source else "")
+    if source:
+        return _("in {function}, line {line}: `{source}`").format(function=where.name, line=where.lineno,
+                                                                  source=source)
+    return _("in {function}, line {line}").format(function=where.name, line=where.lineno)
 
 
 def _known_mistake(ex: Exercise, first: int, outcomes: list[tuple[Any, Failure | None]]) -> str | None:
@@ -288,7 +319,7 @@ def _known_mistake(ex: Exercise, first: int, outcomes: list[tuple[Any, Failure |
         if mistake.fn is None:
             continue
         score = 0
-        for i, (got, _) in enumerate(outcomes):
+        for i, (got, _failure) in enumerate(outcomes):
             if got is _RAISED:
                 continue
             with GlobalState():

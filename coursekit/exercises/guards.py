@@ -35,6 +35,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .._i18n import _, ngettext
+
 REPEAT = 0.1  # seconds between further alarms while the learner's code keeps running
 
 
@@ -230,13 +232,17 @@ def count_problem(name: str, signature: str, sig: inspect.Signature) -> str | No
     keyword_only = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is p.empty]
     yours, theirs = learner_call(name, sig), exercise_call(name, signature)
     if len(positional) < n and not takes_more:
-        return (f"your {yours} takes {_count(len(positional))}, but the exercise's {theirs} has {n}, "
-                f"and check passes all {n}")
+        return ngettext("your {yours} takes {k} argument, but the exercise's {theirs} has {n}, and check passes all {n}",
+                        "your {yours} takes {k} arguments, but the exercise's {theirs} has {n}, and check passes all "
+                        "{n}", len(positional)).format(yours=yours, k=len(positional), theirs=theirs, n=n)
     if len(required) > n:
-        return f"your {yours} needs {_count(len(required))}, but the exercise's {theirs} has only {n}"
+        return ngettext("your {yours} needs {k} argument, but the exercise's {theirs} has only {n}",
+                        "your {yours} needs {k} arguments, but the exercise's {theirs} has only {n}",
+                        len(required)).format(yours=yours, k=len(required), theirs=theirs, n=n)
     if keyword_only:
-        return (f"your {yours} needs the keyword argument{'s' if len(keyword_only) > 1 else ''} "
-                f"{', '.join(keyword_only)}, which the exercise's {theirs} does not have")
+        return ngettext("your {yours} needs the keyword argument {names}, which the exercise's {theirs} does not have",
+                        "your {yours} needs the keyword arguments {names}, which the exercise's {theirs} does not "
+                        "have", len(keyword_only)).format(yours=yours, names=", ".join(keyword_only), theirs=theirs)
     return None
 
 
@@ -253,10 +259,7 @@ def order_problem(name: str, signature: str, sig: inspect.Signature) -> str | No
     moved = [(m, e) for m, e in zip(mine, expected) if m != e and m in expected]
     if not moved:
         return None
-    gets = ", ".join(f"your {m} gets the exercise's {e}" for m, e in moved)
-    return (f"your {learner_call(name, sig)} takes its arguments in a different order from the exercise's "
-            f"{exercise_call(name, signature)}; check passes them in the exercise's order, so {gets}")
-
-
-def _count(k: int) -> str:
-    return f"{k} argument{'' if k == 1 else 's'}"
+    gets = ", ".join(_("your {mine} gets the exercise's {theirs}").format(mine=m, theirs=e) for m, e in moved)
+    return _("your {yours} takes its arguments in a different order from the exercise's {theirs}; check passes "
+             "them in the exercise's order, so {gets}").format(yours=learner_call(name, sig),
+                                                                theirs=exercise_call(name, signature), gets=gets)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from .._i18n import N_
 from .engine import _binary, _randn, _register
 from .pieces import Case, Exercise, Mistake
 
@@ -34,37 +35,37 @@ _register(Exercise(
     name="free_energy",
     notebook="05_rbm_dbn_pretraining.ipynb",
     signature="def free_energy(v, W, a, b):",
-    instructions=("Return the free energy of each row of v (shape (batch, n_visible)) under an RBM with weights "
+    instructions=N_("Return the free energy of each row of v (shape (batch, n_visible)) under an RBM with weights "
                   "W (n_hidden, n_visible), visible bias a and hidden bias b: "
                   "F(v) = -sum_i a_i v_i - sum_j log(1 + exp(b_j + sum_i W_ji v_i)), a tensor of shape (batch,). "
                   "Compute log(1 + exp(x)) in a form that cannot overflow."),
     reference=_free_energy,
     cases=(
-        Case("a batch of 4, a square W (5 hidden, 5 visible)", _rbm(84, 4, 5, 5)),
-        Case("one example, 3 visible, 2 hidden", _rbm(81, 1, 3, 2)),
-        Case("a batch of 5, 6 visible, 4 hidden", _rbm(82, 5, 6, 4)),
-        Case("the all-zeros visible vector", lambda: {**_rbm(83, 3, 4, 5)(), "v": torch.zeros(3, 4, dtype=torch.float64)}),
-        Case("large weights in float32, where exp overflows", _rbm(85, 4, 8, 3, scale=60.0, dtype=torch.float32)),
+        Case(N_("a batch of 4, a square W (5 hidden, 5 visible)"), _rbm(84, 4, 5, 5)),
+        Case(N_("one example, 3 visible, 2 hidden"), _rbm(81, 1, 3, 2)),
+        Case(N_("a batch of 5, 6 visible, 4 hidden"), _rbm(82, 5, 6, 4)),
+        Case(N_("the all-zeros visible vector"), lambda: {**_rbm(83, 3, 4, 5)(), "v": torch.zeros(3, 4, dtype=torch.float64)}),
+        Case(N_("large weights in float32, where exp overflows"), _rbm(85, 4, 8, 3, scale=60.0, dtype=torch.float32)),
     ),
     outputs=("F",),
     mistakes=(
-        Mistake("log(1 + exp(x)) overflows for large x (exp(89) is inf in float32): use "
-                "torch.nn.functional.softplus(x), which is safe.",
+        Mistake(N_("log(1 + exp(x)) overflows for large x (exp(89) is inf in float32): use "
+                "torch.nn.functional.softplus(x), which is safe."),
                 fn=lambda v, W, a, b: -(v @ a) - torch.log(1 + torch.exp(v @ W.T + b)).sum(dim=-1)),
-        Mistake("F(v) = -v @ a - sum softplus(...): both terms carry a minus sign.",
+        Mistake(N_("F(v) = -v @ a - sum softplus(...): both terms carry a minus sign."),
                 fn=lambda v, W, a, b: (v @ a) + F.softplus(v @ W.T + b).sum(dim=-1)),
-        Mistake("don't forget the visible-bias term -v @ a.",
+        Mistake(N_("don't forget the visible-bias term -v @ a."),
                 fn=lambda v, W, a, b: -F.softplus(v @ W.T + b).sum(dim=-1)),
-        Mistake("sum over the hidden units, don't average them.",
+        Mistake(N_("sum over the hidden units, don't average them."),
                 fn=lambda v, W, a, b: -(v @ a) - F.softplus(v @ W.T + b).mean(dim=-1)),
-        Mistake("the hidden units are summed out, which gives log(1 + e^x) (softplus), not sigmoid(x).",
+        Mistake(N_("the hidden units are summed out, which gives log(1 + e^x) (softplus), not sigmoid(x)."),
                 fn=lambda v, W, a, b: -(v @ a) - torch.sigmoid(v @ W.T + b).sum(dim=-1)),
-        Mistake("W has shape (n_hidden, n_visible), like nn.Linear's weight: the hidden input is v @ W.T + b.",
+        Mistake(N_("W has shape (n_hidden, n_visible), like nn.Linear's weight: the hidden input is v @ W.T + b."),
                 fn=lambda v, W, a, b: -(v @ a) - F.softplus(v @ W + b).sum(dim=-1)),
     ),
-    hint="F(v) = -v @ a - softplus(v @ W.T + b).sum(dim=-1): one number per row of v.",
-    error_hint="check the shapes: v is (batch, n_visible) and W is (n_hidden, n_visible), so v @ W.T + b is "
-               "(batch, n_hidden) and v @ a is (batch,).",
+    hint=N_("F(v) = -v @ a - softplus(v @ W.T + b).sum(dim=-1): one number per row of v."),
+    error_hint=N_("check the shapes: v is (batch, n_visible) and W is (n_hidden, n_visible), so v @ W.T + b is "
+               "(batch, n_hidden) and v @ a is (batch,)."),
 ))
 
 
@@ -105,41 +106,41 @@ _register(Exercise(
     name="cd1_update",
     notebook="05_rbm_dbn_pretraining.ipynb",
     signature="def cd1_update(v0, h0, W, a, b, lr):",
-    instructions=("One CD-1 update, with no random numbers of its own. v0: a batch of data (batch, n_visible); "
+    instructions=N_("One CD-1 update, with no random numbers of its own. v0: a batch of data (batch, n_visible); "
                   "h0: hidden states already sampled from p(h | v0); W: (n_hidden, n_visible). Positive "
                   "statistics from the data and p(h = 1 | v0); the reconstruction v1 = p(v = 1 | h0), as "
                   "probabilities; negative statistics from v1 and p(h = 1 | v1). Move W, a and b by "
                   "lr * (positive - negative), averaged over the batch, and return the new (W, a, b)."),
     reference=_cd1_update,
     cases=(
-        Case("one example, 3 visible, 2 hidden", _cd1(91, 1, 3, 2)),
-        Case("a batch of 6, 5 visible, 4 hidden", _cd1(92, 6, 5, 4)),
-        Case("a square W, batch of 4", _cd1(93, 4, 4, 4, lr=0.5)),
-        Case("lr = 0: nothing changes", _cd1(94, 3, 4, 2, lr=0.0)),
-        Case("all hidden samples off", lambda: {**_cd1(95, 5, 6, 3)(), "h0": torch.zeros(5, 3, dtype=torch.float64)}),
+        Case(N_("one example, 3 visible, 2 hidden"), _cd1(91, 1, 3, 2)),
+        Case(N_("a batch of 6, 5 visible, 4 hidden"), _cd1(92, 6, 5, 4)),
+        Case(N_("a square W, batch of 4"), _cd1(93, 4, 4, 4, lr=0.5)),
+        Case(N_("lr = 0: nothing changes"), _cd1(94, 3, 4, 2, lr=0.0)),
+        Case(N_("all hidden samples off"), lambda: {**_cd1(95, 5, 6, 3)(), "h0": torch.zeros(5, 3, dtype=torch.float64)}),
     ),
     outputs=("W", "a", "b"),
     mistakes=(
-        Mistake("CD-1 *raises* the probability of the data: add lr * (positive - negative) statistics; "
-                "you subtracted them.",
+        Mistake(N_("CD-1 *raises* the probability of the data: add lr * (positive - negative) statistics; "
+                "you subtracted them."),
                 fn=lambda *x: _cd1_wrong(*x, sign=-1.0)),
-        Mistake("average the statistics over the batch: divide the sums by the batch size.",
+        Mistake(N_("average the statistics over the batch: divide the sums by the batch size."),
                 fn=lambda *x: _cd1_wrong(*x, average=False)),
-        Mistake("in the positive statistics use the probabilities ph0 = sigmoid(v0 @ W.T + b), not the sample h0 "
-                "(the sample only drives the reconstruction).",
+        Mistake(N_("in the positive statistics use the probabilities ph0 = sigmoid(v0 @ W.T + b), not the sample h0 "
+                "(the sample only drives the reconstruction)."),
                 fn=lambda *x: _cd1_wrong(*x, pos_sample=True)),
-        Mistake("the reconstruction starts from the *sampled* hidden states: v1 = sigmoid(h0 @ W + a).",
+        Mistake(N_("the reconstruction starts from the *sampled* hidden states: v1 = sigmoid(h0 @ W + a)."),
                 fn=lambda *x: _cd1_wrong(*x, recon_from_prob=True)),
-        Mistake("the negative statistics use ph1 = sigmoid(v1 @ W.T + b), the hidden probabilities given the "
-                "reconstruction, not h0.",
+        Mistake(N_("the negative statistics use ph1 = sigmoid(v1 @ W.T + b), the hidden probabilities given the "
+                "reconstruction, not h0."),
                 fn=lambda *x: _cd1_wrong(*x, neg_hidden_sample=True)),
-        Mistake("update the biases too: a += lr * mean(v0 - v1), b += lr * mean(ph0 - ph1).",
+        Mistake(N_("update the biases too: a += lr * mean(v0 - v1), b += lr * mean(ph0 - ph1)."),
                 fn=lambda *x: _cd1_wrong(*x, biases=False)),
     ),
-    hint="positive phase from the data (v0, ph0), negative phase from the reconstruction (v1, ph1); "
-         "update = lr * (positive - negative) averaged over the batch.",
-    error_hint="check the shapes: W is (n_hidden, n_visible), so v0 @ W.T is (batch, n_hidden), h0 @ W is "
-               "(batch, n_visible), and the weight statistics ph0.T @ v0 are (n_hidden, n_visible) like W.",
+    hint=N_("positive phase from the data (v0, ph0), negative phase from the reconstruction (v1, ph1); "
+         "update = lr * (positive - negative) averaged over the batch."),
+    error_hint=N_("check the shapes: W is (n_hidden, n_visible), so v0 @ W.T is (batch, n_hidden), h0 @ W is "
+               "(batch, n_visible), and the weight statistics ph0.T @ v0 are (n_hidden, n_visible) like W."),
 ))
 
 
@@ -176,31 +177,31 @@ _register(Exercise(
     name="exact_log_likelihood",
     notebook="05_rbm_dbn_pretraining.ipynb",
     signature="def exact_log_likelihood(v, W, a, b):",
-    instructions=("Return log p(v) = -F(v) - log Z for every row of v (batch, n_visible) under a small RBM with "
+    instructions=N_("Return log p(v) = -F(v) - log Z for every row of v (batch, n_visible) under a small RBM with "
                   "weights W (n_hidden, n_visible), visible bias a and hidden bias b, a tensor of shape (batch,). "
                   "log Z = logsumexp of -F(v') over all 2**n_visible binary images v' (all_binary_states lists "
                   "them); use softplus for F and torch.logsumexp for log Z, so that nothing overflows."),
     reference=_exact_log_likelihood,
     cases=(
-        Case("a batch of 5, 4 visible, 3 hidden", _rbm(121, 5, 4, 3)),
-        Case("one example, 2 visible, 2 hidden", _rbm(122, 1, 2, 2)),
-        Case("the 6-pixel bars RBM's size, 6 visible, 4 hidden", _rbm(123, 8, 6, 4, scale=1.0)),
-        Case("one visible unit", _rbm(124, 3, 1, 2)),
-        Case("large weights in float32, where exp(-F) overflows", _rbm(125, 4, 5, 3, scale=60.0, dtype=torch.float32)),
+        Case(N_("a batch of 5, 4 visible, 3 hidden"), _rbm(121, 5, 4, 3)),
+        Case(N_("one example, 2 visible, 2 hidden"), _rbm(122, 1, 2, 2)),
+        Case(N_("the 6-pixel bars RBM's size, 6 visible, 4 hidden"), _rbm(123, 8, 6, 4, scale=1.0)),
+        Case(N_("one visible unit"), _rbm(124, 3, 1, 2)),
+        Case(N_("large weights in float32, where exp(-F) overflows"), _rbm(125, 4, 5, 3, scale=60.0, dtype=torch.float32)),
     ),
     outputs=("log_p",),
     mistakes=(
-        Mistake("log p(v) needs log Z: -F(v) alone is log of the *unnormalised* probability; subtract "
-                "log Z = logsumexp(-F(v')) over every binary image v'.",
+        Mistake(N_("log p(v) needs log Z: -F(v) alone is log of the *unnormalised* probability; subtract "
+                "log Z = logsumexp(-F(v')) over every binary image v'."),
                 fn=_ll_without_log_z),
-        Mistake("Z sums over every possible image (all_binary_states(n_visible)), not over the images in the batch.",
+        Mistake(N_("Z sums over every possible image (all_binary_states(n_visible)), not over the images in the batch."),
                 fn=_ll_log_z_over_batch),
-        Mistake("p(v) = exp(-F(v)) / Z: both the free energy of v and the ones inside log Z carry a minus sign.",
+        Mistake(N_("p(v) = exp(-F(v)) / Z: both the free energy of v and the ones inside log Z carry a minus sign."),
                 fn=_ll_sign),
-        Mistake("log(sum(exp(...))) overflows for large weights: use torch.logsumexp, which is safe.",
+        Mistake(N_("log(sum(exp(...))) overflows for large weights: use torch.logsumexp, which is safe."),
                 test=lambda args, expected, got: not bool(torch.isfinite(torch.as_tensor(got)).all())),
     ),
-    hint="log p(v) = -F(v) - torch.logsumexp(-F(all_binary_states(n_visible)), dim=0), with F from exercise 1.",
-    error_hint="check the shapes: all_binary_states(n) is (2**n, n), so its free energies form a vector of "
-               "2**n numbers, and log Z is one number.",
+    hint=N_("log p(v) = -F(v) - torch.logsumexp(-F(all_binary_states(n_visible)), dim=0), with F from exercise 1."),
+    error_hint=N_("check the shapes: all_binary_states(n) is (2**n, n), so its free energies form a vector of "
+               "2**n numbers, and log Z is one number."),
 ))

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import data as ck_data
 from .. import recipes
+from .._i18n import N_, _
 from .engine import _register
 from .pieces import Case, Exercise, Failure, Mistake
 
@@ -32,30 +33,30 @@ _register(Exercise(
     name="pick_best_rate",
     notebook="08_putting_it_together.ipynb",
     signature="def pick_best_rate(results):",
-    instructions=("results maps each learning rate to a list of validation accuracies, one per seed. Return the "
+    instructions=N_("results maps each learning rate to a list of validation accuracies, one per seed. Return the "
                   "rate with the highest MEAN accuracy over the seeds; on a tie, the smaller rate."),
     reference=_pick_best_rate,
     cases=(
-        Case("three rates, a clear winner", _rates_case({0.001: [0.95, 0.96, 0.94], 0.01: [0.97, 0.97, 0.96],
+        Case(N_("three rates, a clear winner"), _rates_case({0.001: [0.95, 0.96, 0.94], 0.01: [0.97, 0.97, 0.96],
                                                           0.03: [0.90, 0.86, 0.91]})),
-        Case("the best single seed is not the best mean", _rates_case({0.001: [0.95, 0.95, 0.95],
+        Case(N_("the best single seed is not the best mean"), _rates_case({0.001: [0.95, 0.95, 0.95],
                                                                        0.01: [0.99, 0.80, 0.85]})),
-        Case("a tie: the smaller rate", _rates_case({0.03: [0.9, 0.8], 0.01: [0.8, 0.9], 0.1: [0.5, 0.5]})),
-        Case("the rates not in order", _rates_case({0.1: [0.5, 0.6], 0.001: [0.7, 0.7], 0.01: [0.72, 0.71]})),
-        Case("a single rate", _rates_case({0.003: [0.9, 0.91, 0.92]})),
-        Case("the last seed is not the mean", _rates_case({0.001: [0.90, 0.90, 0.97], 0.01: [0.95, 0.95, 0.94]})),
+        Case(N_("a tie: the smaller rate"), _rates_case({0.03: [0.9, 0.8], 0.01: [0.8, 0.9], 0.1: [0.5, 0.5]})),
+        Case(N_("the rates not in order"), _rates_case({0.1: [0.5, 0.6], 0.001: [0.7, 0.7], 0.01: [0.72, 0.71]})),
+        Case(N_("a single rate"), _rates_case({0.003: [0.9, 0.91, 0.92]})),
+        Case(N_("the last seed is not the mean"), _rates_case({0.001: [0.90, 0.90, 0.97], 0.01: [0.95, 0.95, 0.94]})),
     ),
     mistakes=(
-        Mistake("compare the *mean* over the seeds, not the best single seed: one lucky seed is not a finding.",
+        Mistake(N_("compare the *mean* over the seeds, not the best single seed: one lucky seed is not a finding."),
                 fn=lambda results: max(results, key=lambda lr: max(results[lr]))),
-        Mistake("return the learning rate (a key of results), not its accuracy.",
+        Mistake(N_("return the learning rate (a key of results), not its accuracy."),
                 fn=lambda results: max(sum(v) / len(v) for v in results.values())),
-        Mistake("on a tie, return the smaller rate: sort the rates, or compare with > rather than >=.",
+        Mistake(N_("on a tie, return the smaller rate: sort the rates, or compare with > rather than >=."),
                 fn=lambda results: max(sorted(results), key=lambda lr: (sum(results[lr]) / len(results[lr]), lr))),
-        Mistake("use every seed: the mean of the whole list, not only its last entry.",
+        Mistake(N_("use every seed: the mean of the whole list, not only its last entry."),
                 fn=lambda results: max(sorted(results), key=lambda lr: results[lr][-1])),
     ),
-    hint="mean = sum(accs) / len(accs) for each rate; keep the rate with the largest mean, the smaller rate on a tie.",
+    hint=N_("mean = sum(accs) / len(accs) for each rate; keep the rate with the largest mean, the smaller rate on a tie."),
 ))
 
 
@@ -82,8 +83,9 @@ def _one_fix():
 
 def _shape_problem(got: Any) -> Failure | None:
     if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], dict)):
-        return Failure(f"expected (change, predicted_accuracy), e.g. ({{'optimizer': 'adam'}}, 0.5); got {got!r}",
-                       "return a tuple of two things: a dict with one entry, and a number.")
+        return Failure(_("expected (change, predicted_accuracy), e.g. ({{'optimizer': 'adam'}}, 0.5); got {got}"
+                         ).format(got=repr(got)),
+                       _("return a tuple of two things: a dict with one entry, and a number."))
     return None
 
 
@@ -93,16 +95,17 @@ def _verify_valid_change(args: dict[str, Any], got: Any, rerun) -> Failure | Non
         return problem
     change, predicted = got
     if len(change) != 1:
-        return Failure(f"expected a change of exactly one entry of the recipe; got {change!r}",
-                       "one fix at a time: a dict with a single key, e.g. {'init': 'he'}.")
+        return Failure(_("expected a change of exactly one entry of the recipe; got {change}").format(
+            change=repr(change)), _("one fix at a time: a dict with a single key, e.g. {'init': 'he'}."))
     try:
         recipes.check_recipe({**BROKEN, **change})
     except (TypeError, ValueError) as err:
-        return Failure(f"expected a valid recipe change; {change!r} gives: {err}",
-                       "use a key and a value the recipes allow.")
+        return Failure(_("expected a valid recipe change; {change} gives: {error}").format(change=repr(change),
+                                                                                          error=err),
+                       _("use a key and a value the recipes allow."))
     if isinstance(predicted, bool) or not isinstance(predicted, (int, float)) or not 0 <= predicted <= 1:
-        return Failure(f"expected the prediction to be an accuracy between 0 and 1; got {predicted!r}",
-                       "predict a validation accuracy such as 0.6.")
+        return Failure(_("expected the prediction to be an accuracy between 0 and 1; got {predicted}").format(
+            predicted=repr(predicted)), _("predict a validation accuracy such as 0.6."))
     return None
 
 
@@ -112,8 +115,8 @@ def _verify_changes_something(args: dict[str, Any], got: Any, rerun) -> Failure 
         return problem
     change = got[0]
     if change == {k: BROKEN[k] for k in change}:
-        return Failure(f"expected a value other than the broken start's; {change!r} changes nothing",
-                       "change the entry to something else.")
+        return Failure(_("expected a value other than the broken start's; {change} changes nothing").format(
+            change=repr(change)), _("change the entry to something else."))
     return None
 
 
@@ -127,8 +130,10 @@ def _verify_good_fix(args: dict[str, Any], got: Any, rerun) -> Failure | None:
     if measured is None:
         measured = _measure(got[0])
     if measured < best - FIX_MARGIN:
-        return Failure(f"expected a fix within {FIX_MARGIN:.2f} of the best single fix, {best_change!r}, which "
-                       f"measured {best:.2f}; yours, {got[0]!r}, measured {measured:.2f}")   # hint: a known mistake
+        return Failure(_("expected a fix within {margin} of the best single fix, {best_change}, which measured "
+                         "{best}; yours, {change}, measured {measured}").format(
+                             margin=f"{FIX_MARGIN:.2f}", best_change=repr(best_change), best=f"{best:.2f}",
+                             change=repr(got[0]), measured=f"{measured:.2f}"))   # hint: a known mistake
     return None
 
 
@@ -138,9 +143,11 @@ def _verify_prediction(args: dict[str, Any], got: Any, rerun) -> Failure | None:
         return problem
     measured = _measure(got[0])
     if abs(got[1] - measured) > PREDICTION_MARGIN:
-        return Failure(f"expected a prediction within {PREDICTION_MARGIN:.2f} of the measurement: your fix "
-                       f"{got[0]!r} measured {measured:.2f}, you predicted {got[1]:.2f}",
-                       "now that you know the measurement, ask what your prediction missed.")
+        return Failure(_("expected a prediction within {margin} of the measurement: your fix {change} measured "
+                         "{measured}, you predicted {predicted}").format(
+                             margin=f"{PREDICTION_MARGIN:.2f}", change=repr(got[0]), measured=f"{measured:.2f}",
+                             predicted=f"{got[1]:.2f}"),
+                       _("now that you know the measurement, ask what your prediction missed."))
     return None
 
 
@@ -149,28 +156,28 @@ _register(Exercise(
     timeout=120.0,  # the check trains outside this limit; a learner's one_fix may train candidates first
     notebook="08_putting_it_together.ipynb",
     signature="def one_fix():",
-    instructions=("Return (change, predicted_accuracy): change is a dict that sets ONE entry of the broken recipe "
+    instructions=N_("Return (change, predicted_accuracy): change is a dict that sets ONE entry of the broken recipe "
                   "(activation, init, optimizer, batchnorm or dropout) to another allowed value, the single change "
                   "you expect to rescue the broken network most in 10 epochs; predicted_accuracy is the validation "
                   "accuracy you expect it to reach. The check trains it and every other single change."),
     reference=_one_fix,
     cases=(
-        Case("one entry, a valid value, a prediction between 0 and 1", lambda: {}, verify=_verify_valid_change),
-        Case("the entry differs from the broken start's", lambda: {}, verify=_verify_changes_something),
-        Case("trained (10 epochs, seed 0): within 5 points of the best single fix", lambda: {},
+        Case(N_("one entry, a valid value, a prediction between 0 and 1"), lambda: {}, verify=_verify_valid_change),
+        Case(N_("the entry differs from the broken start's"), lambda: {}, verify=_verify_changes_something),
+        Case(N_("trained (10 epochs, seed 0): within 5 points of the best single fix"), lambda: {},
              verify=_verify_good_fix),
-        Case("your prediction within 10 points of what your fix measured", lambda: {}, verify=_verify_prediction),
+        Case(N_("your prediction within 10 points of what your fix measured"), lambda: {}, verify=_verify_prediction),
     ),
     mistakes=(
-        Mistake("ReLU alone, with N(0, 1) weights, blows the signal up (notebook 08, step 1 of the ladder).",
+        Mistake(N_("ReLU alone, with N(0, 1) weights, blows the signal up (notebook 08, step 1 of the ladder)."),
                 test=lambda args, expected, got: isinstance(got, tuple) and got[:1] == ({"activation": "relu"},)),
-        Mistake("a better init alone leaves the sigmoid network with small weights and plain SGD: its gradients "
-                "vanish (notebook 01), and it stays near chance.",
+        Mistake(N_("a better init alone leaves the sigmoid network with small weights and plain SGD: its gradients "
+                "vanish (notebook 01), and it stays near chance."),
                 test=lambda args, expected, got: isinstance(got, tuple) and isinstance(got[0], dict)
                 and "init" in got[0] and _verify_good_fix(args, got, None) is not None),
-        Mistake("dropout fights overfitting; the broken network does not overfit, it fails to train.",
+        Mistake(N_("dropout fights overfitting; the broken network does not overfit, it fails to train."),
                 test=lambda args, expected, got: isinstance(got, tuple) and isinstance(got[0], dict)
                 and "dropout" in got[0] and _verify_good_fix(args, got, None) is not None),
     ),
-    hint="which fix repairs the scale of every layer, whatever the weights and the activation?",
+    hint=N_("which fix repairs the scale of every layer, whatever the weights and the activation?"),
 ))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .._i18n import N_
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -85,7 +87,7 @@ class Exercise:
     cases: tuple[Case, ...]
     outputs: tuple[str, ...] = ("result",)
     mistakes: tuple[Mistake, ...] = ()
-    hint: str = "compare your formula with the one in the text above, term by term."
+    hint: str = N_("compare your formula with the one in the text above, term by term.")
     error_hint: str | None = None
     rtol: float | None = None
     atol: float | None = None

@@ -30,7 +30,7 @@ from matplotlib.transforms import ScaledTranslation
 
 from . import _fast_text_png
 
-__all__ = ["COLORS", "LIVE_STYLE", "color", "live_png", "panels", "use_course_style"]
+__all__ = ["COLORS", "KOREAN_FONT", "LIVE_STYLE", "color", "live_png", "panels", "use_course_style", "use_korean_font"]
 
 #: A colour per technique, used wherever that technique appears (colour-blind-safe
 #: Okabe-Ito palette first, then Tableau).
@@ -285,3 +285,51 @@ def use_course_style(dpi: int = 72) -> None:
             matplotlib.rcParams["figure.dpi"] = dpi
     except ImportError:
         pass
+
+
+#: The font of Korean figure text: NanumGothic, shipped by the ``koreanize-matplotlib`` package (a
+#: dependency of coursekit, so every learner's environment has it); DejaVu Sans, matplotlib's own
+#: font, stays behind it for the glyphs NanumGothic lacks (the minus sign, Greek letters, ✓).
+KOREAN_FONT = "NanumGothic"
+_KOREAN_FAMILY = [KOREAN_FONT, "DejaVu Sans"]
+_saved_family: list[str] | None = None
+
+
+def _korean_font_files() -> list[str]:
+    """The .ttf files of koreanize-matplotlib, found without importing it (its import sets rcParams)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("Korean figure text needs the package koreanize-matplotlib (it ships the NanumGothic "
+                          "font): install it with `python -m pip install koreanize-matplotlib`")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "fonts"
+    files = sorted(str(f) for f in folder.glob("NanumGothic*.ttf"))
+    if not files:
+        raise ImportError(f"koreanize-matplotlib is installed but has no NanumGothic font in its fonts folder "
+                          f"({folder.name}/); reinstall it")
+    return files
+
+
+def use_korean_font(on: bool = True) -> None:
+    """Draw figure text in NanumGothic (``on=True``), so Korean titles and labels have their glyphs;
+    ``on=False`` puts back the font family that was set before (what ``setup_notebook`` does per ``lang``).
+
+    The font files come from ``koreanize-matplotlib``; they are registered with matplotlib's font
+    manager once. With ``on=False`` and the Korean font never set, nothing changes.
+    """
+    from matplotlib import font_manager
+
+    global _saved_family
+    if on:
+        known = {f.name for f in font_manager.fontManager.ttflist}
+        if KOREAN_FONT not in known:
+            for path in _korean_font_files():
+                font_manager.fontManager.addfont(path)
+        if _saved_family is None:
+            _saved_family = list(matplotlib.rcParams["font.family"])
+        matplotlib.rcParams["font.family"] = list(_KOREAN_FAMILY)
+    elif _saved_family is not None:
+        matplotlib.rcParams["font.family"] = _saved_family
+        _saved_family = None
