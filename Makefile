@@ -16,6 +16,7 @@ BIN    := $(VENV)/bin
 # What is installed: the learner's environment, then (for every other target) the teachers' and CI's.
 LAB_STAMP := $(VENV)/.coursekit-lab
 ALL_STAMP := $(VENV)/.coursekit-all
+BOOK_STAMP := $(VENV)/.coursekit-book
 TORCH  ?=
 PYTEST_ARGS ?=
 
@@ -50,12 +51,13 @@ fi; \
 $(BIN)/python tools/check_python.py || { echo "make: $(VENV) was made with an older Python: make clean, then make lab PYTHON=python3.11 (or newer)" >&2; exit 1; }
 endef
 
-.PHONY: venv lab lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
+.PHONY: venv lab lab-instructor book test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab (the [lab] extra only)"
 	@echo "make venv           only create .venv (the Python version is checked first)"
 	@echo "make lab-instructor teaching: JupyterLab on the complete notebooks in notebooks/"
+	@echo "make book           the course as a static web book in build/book/ (offline, from the committed notebooks)"
 	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
 	@echo "make test-fast      unit tests only"
 	@echo "make test-notebooks nbval on every notebook only"
@@ -80,9 +82,15 @@ $(LAB_STAMP): pyproject.toml tools/install_torch.py tools/check_python.py
 	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	@touch $@
 
-# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top.
+# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top, and the book's packages
+# (tests/test_book.py builds the book and reads it in Chromium).
 $(ALL_STAMP): $(LAB_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub,book]"
+	@touch $@
+
+# The static book: Sphinx, MyST-NB, the book theme, copy buttons, MathJax shipped with the site.
+$(BOOK_STAMP): $(LAB_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lab,book]"
 	@touch $@
 
 # Self-study is the default: exercises blank in student/ (edited copies are kept),
@@ -95,6 +103,13 @@ lab: $(LAB_STAMP)
 lab-instructor: $(LAB_STAMP)
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
+
+# The course as a static web book, offline and from the committed notebooks (nothing is executed):
+# build/book/en/, and build/book/ko/ when the Korean edition's notebooks are in BOOK_KO (tools/i18n.py
+# writes them there); the two link each chapter to its counterpart. Open build/book/index.html.
+BOOK_KO ?= build/ko/notebooks
+book: $(BOOK_STAMP)
+	$(BIN)/python tools/build_book.py --lang en $(if $(wildcard $(BOOK_KO)/[0-9][0-9]_*.ipynb),--lang ko --notebooks ko=$(BOOK_KO))
 
 # nbval runs NBVAL_JOBS notebooks at a time (pytest-xdist; --dist loadfile keeps every cell of a
 # notebook in one worker, so in one kernel). Each kernel computes on one thread (OMP_NUM_THREADS), so

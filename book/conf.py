@@ -47,6 +47,8 @@ html_theme_options = {
     "home_page_in_toc": True,
     "navigation_with_keys": False,
 }
+html_context = {"default_mode": "auto"}  # unset, the theme logs a console error ("invalid theme mode")
+html_favicon = str(HERE / "_static" / "favicon.png")  # or browsers ask for /favicon.ico
 html_last_updated_fmt = None
 
 # Copy buttons on code cells and on the command blocks, not on outputs.

@@ -269,7 +269,16 @@ def book_chapter(src: Path, lang: str, links: Links, names: set[str], counterpar
     first = next((i for i, c in enumerate(page.cells) if c.cell_type == "markdown" and _H1.search(c.source)), 0)
     box = nbformat.v4.new_markdown_cell(run_box(lang, src.name, exercises, links, counterpart))
     box["id"] = "book-run-this-chapter"
-    page.cells.insert(first + 1, box)
+    cells = [box]
+    title_cell = page.cells[first]
+    m = _H1.search(title_cell.source)
+    rest = title_cell.source[m.end():].strip("\n") if m else ""
+    if m and rest and not title_cell.source[:m.start()].strip():  # the box goes right under the title
+        title_cell.source = title_cell.source[:m.end()]
+        tail = nbformat.v4.new_markdown_cell(rest)
+        tail["id"] = "book-title-rest"
+        cells.append(tail)
+    page.cells[first + 1:first + 1] = cells
     for cell in page.cells:  # never a solution on a page or in a download (a test checks this too)
         if cell.cell_type == "code" and make_student.BEGIN in cell.source:
             raise BookError(f"{src}: a solution block survived the student edition")
