@@ -32,6 +32,9 @@ nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
 myst_heading_anchors = 3
 mathjax_path = "mathjax/tex-chtml.js"
+# MathJax's context menu can switch on its speech explorer, whose speech rules MathJax fetches from
+# jsDelivr: without the menu, nothing on a page can ask another site for anything.
+mathjax3_config = {"options": {"enableMenu": False}}
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 html_theme = "sphinx_book_theme"

@@ -38,7 +38,6 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-
 from browser_support import CHROMIUM, missing_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,6 +231,16 @@ def test_every_page_loads_clean_with_working_links_and_images(book, visited):
     assert len(visited) >= 14, f"only {len(visited)} pages were visited"
     assert checked_links > 100, f"only {checked_links} internal links were checked: the pages lost their navigation?"
     assert not problems, "the book has problems a reader would meet:\n" + "\n".join(problems[:40])
+
+
+def test_no_page_names_a_remote_script_style_or_font(book):
+    """What a page loads is in the site: no <script src>, <link href> or CSS url() to another host."""
+    remote = re.compile(r"""<script[^>]+src=["']?(?:https?:)?//|<link[^>]+href=["']?(?:https?:)?//|url\(["']?(?:https?:)?//""")
+    found = []
+    for path in sorted(book["site"].rglob("*")):
+        if path.suffix in (".html", ".css") and remote.search(path.read_text(encoding="utf-8", errors="replace")):
+            found.append(str(path.relative_to(book["site"])))
+    assert not found, f"pages or styles that load from another site: {found}"
 
 
 def test_the_book_has_a_landing_page_and_the_nine_chapters_in_order(visited):
