@@ -105,11 +105,14 @@ lab-instructor: $(LAB_STAMP)
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
 # The course as a static web book, offline and from the committed notebooks (nothing is executed):
-# build/book/en/, and build/book/ko/ when the Korean edition's notebooks are in BOOK_KO (tools/i18n.py
-# writes them there); the two link each chapter to its counterpart. Open build/book/index.html.
-BOOK_KO ?= build/ko/notebooks
+# build/book/en/, and build/book/ko/ from the Korean notebooks that tools/i18n.py builds into BOOK_KO
+# (the chapters whose catalogs are complete); each chapter links to its counterpart where there is one.
+# Open build/book/index.html.
+BOOK_KO ?= ko/notebooks
 book: $(BOOK_STAMP)
-	$(BIN)/python tools/build_book.py --lang en $(if $(wildcard $(BOOK_KO)/[0-9][0-9]_*.ipynb),--lang ko --notebooks ko=$(BOOK_KO))
+	@if $(BIN)/python tools/i18n.py build --help >/dev/null 2>&1; then \
+		$(BIN)/python tools/i18n.py build --skip-incomplete --out $(BOOK_KO); fi
+	$(BIN)/python tools/build_book.py --lang en $$(ls $(BOOK_KO)/[0-9][0-9]_*.ipynb >/dev/null 2>&1 && echo --lang ko --notebooks ko=$(BOOK_KO))
 
 # nbval runs NBVAL_JOBS notebooks at a time (pytest-xdist; --dist loadfile keeps every cell of a
 # notebook in one worker, so in one kernel). Each kernel computes on one thread (OMP_NUM_THREADS), so

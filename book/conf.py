@@ -49,6 +49,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "home_page_in_toc": True,
     "navigation_with_keys": False,
+    "navbar_persistent": [],  # the search field is in the sidebar already (twice, overlapping, otherwise)
 }
 html_context = {"default_mode": "auto"}  # unset, the theme logs a console error ("invalid theme mode")
 html_favicon = str(HERE / "_static" / "favicon.png")  # or browsers ask for /favicon.ico

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import inspect
 import os
 import re
 import shutil
@@ -257,8 +258,9 @@ def book_chapter(src: Path, lang: str, links: Links, names: set[str], counterpar
     """``(page_notebook, download_notebook, exercises, widgets)`` for one source notebook."""
     nb = nbformat.read(src, as_version=4)
     label = f"notebooks/{src.name}"
+    kwargs = {"lang": lang} if "lang" in inspect.signature(make_student.make_student_notebook).parameters else {}
     student, exercises, _, _ = make_student.make_student_notebook(
-        nb, label, link=f"../notebooks/{src.name}", shown=label)
+        nb, label, link=f"../notebooks/{src.name}", shown=label, **kwargs)
     download = copy.deepcopy(student)
     page = student
     page.cells = [c for c in page.cells if c.get("id") != make_student.BANNER_ID]
