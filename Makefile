@@ -18,6 +18,7 @@ BIN    := $(VENV)/bin
 LAB_STAMP := $(VENV)/.coursekit-lab
 ALL_STAMP := $(VENV)/.coursekit-all
 KO_STAMP  := $(VENV)/.coursekit-ko
+BOOK_STAMP := $(VENV)/.coursekit-book
 TORCH  ?=
 PYTEST_ARGS ?=
 
@@ -52,7 +53,7 @@ fi; \
 $(BIN)/python tools/check_python.py || { echo "make: $(VENV) was made with an older Python: make clean, then make lab PYTHON=python3.11 (or newer)" >&2; exit 1; }
 endef
 
-.PHONY: venv lab lab-ko korean lab-instructor test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
+.PHONY: venv lab lab-ko korean lab-instructor book test test-fast test-notebooks test-robust census browser-test hub-test lint student nbgrader-source execute benchmark clean clean-all help
 
 help:
 	@echo "make lab            self-study: student editions in student/, opened in JupyterLab (the [lab] extra only)"
@@ -60,6 +61,7 @@ help:
 	@echo "make korean         build the Korean notebooks into ko/notebooks/ (fails if a catalog is not ready)"
 	@echo "make venv           only create .venv (the Python version is checked first)"
 	@echo "make lab-instructor teaching: JupyterLab on the complete notebooks in notebooks/"
+	@echo "make book           the course as a static web book in build/book/ (offline, from the committed notebooks)"
 	@echo "make test           run every test: unit tests, nbval on every notebook, browser test"
 	@echo "make test-fast      unit tests only"
 	@echo "make test-notebooks nbval on every notebook only"
@@ -84,15 +86,21 @@ $(LAB_STAMP): pyproject.toml tools/install_torch.py tools/check_python.py
 	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	@touch $@
 
-# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top, and the Korean language pack
-# (the browser test opens a Korean notebook in a Korean JupyterLab).
+# Teachers and CI: tests, nbgrader, JupyterHub and nbgitpuller on top, the Korean language pack
+# (the browser test opens a Korean notebook in a Korean JupyterLab) and the book's packages
+# (tests/test_book.py builds the book and reads it in Chromium).
 $(ALL_STAMP): $(LAB_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub,ko]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,hub,ko,book]"
 	@touch $@
 
 # Korean learners: JupyterLab's Korean language pack on top of the learner's environment ([ko] extra).
 $(KO_STAMP): $(LAB_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[lab,ko]"
+	@touch $@
+
+# The static book: Sphinx, MyST-NB, the book theme, copy buttons, MathJax shipped with the site.
+$(BOOK_STAMP): $(LAB_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lab,book]"
 	@touch $@
 
 # Self-study is the default: exercises blank in student/ (edited copies are kept),
@@ -130,6 +138,16 @@ lab-ko: $(KO_STAMP)
 lab-instructor: $(LAB_STAMP)
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
+
+# The course as a static web book, offline and from the committed notebooks (nothing is executed):
+# build/book/en/, and build/book/ko/ from the Korean notebooks that tools/i18n.py builds into BOOK_KO
+# (the chapters whose catalogs are complete); each chapter links to its counterpart where there is one.
+# Open build/book/index.html.
+BOOK_KO ?= ko/notebooks
+book: $(BOOK_STAMP)
+	@if $(BIN)/python tools/i18n.py build --help >/dev/null 2>&1; then \
+		$(BIN)/python tools/i18n.py build --skip-incomplete --out $(BOOK_KO); fi
+	$(BIN)/python tools/build_book.py --lang en $$(ls $(BOOK_KO)/[0-9][0-9]_*.ipynb >/dev/null 2>&1 && echo --lang ko --notebooks ko=$(BOOK_KO))
 
 # nbval runs NBVAL_JOBS notebooks at a time (pytest-xdist; --dist loadfile keeps every cell of a
 # notebook in one worker, so in one kernel). Each kernel computes on one thread (OMP_NUM_THREADS), so
