@@ -177,7 +177,7 @@ def test_the_distribution_is_not_named_coursekit_but_imports_as_coursekit():
     assert project["name"] != "coursekit", "the name coursekit on PyPI is taken by another project"
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     assert packages["include"] == ["coursekit*"], "the import name stays coursekit"
-    assert f"{project['name']}[lab,test,hub,ko]" in project["optional-dependencies"]["dev"]
+    assert f"{project['name']}[lab,test,hub,ko,book]" in project["optional-dependencies"]["dev"]
     readme = (ROOT / "README.md").read_text()
     assert project["name"] in readme and "pip install coursekit" not in readme.replace(
         "`pip install coursekit` gets", ""), "README should say how to install from the repository"
