@@ -104,3 +104,14 @@ def test_the_helpers_a_notebook_lists_exist(path):
             if obj is None:
                 missing.append(token)
     assert not missing, f"{path.name}: the 'Helpers used' list names what the package does not have: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_readme_gives_each_notebook_the_time_its_box_gives(path):
+    time = next(ln for ln in nbformat.read(path, as_version=4).cells[0].source.splitlines()
+                if ln.startswith("> - **Time:**"))
+    minutes = sum(int(m) for m in re.findall(r"about (\d+) min", time))
+    readme = (path.parents[1] / "README.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| {path.name[:2]} \|.*\| (\d+) min \|$", readme, re.M)
+    assert row and int(row.group(1)) == minutes, \
+        f"README's course table should give {path.name} {minutes} min (its box: {time!r})"
