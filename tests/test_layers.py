@@ -485,6 +485,27 @@ def test_draw_dropout_network_crosses_out_the_masked_units():
     plt.close(fig2)
 
 
+def test_draw_dropout_network_adds_the_eval_mode_training_loss_when_recorded():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from coursekit.plots import draw_dropout_network
+
+    sweep = _fake_sweep()
+    fig = draw_dropout_network(0.3, sweep=sweep)
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "train (eval mode)" not in labels, "without eval_train the History has no eval-mode loss to draw"
+    plt.close(fig)
+    sweep[0.3].eval_train_loss = [0.9, 0.3, 0.05]
+    fig = draw_dropout_network(0.3, sweep=sweep)
+    lines = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    assert "train (eval mode)" in lines and "train (dropout on)" in lines, sorted(lines)
+    assert list(lines["train (eval mode)"].get_ydata()) == [0.9, 0.3, 0.05], "the dashed curve is eval_train_loss"
+    plt.close(fig)
+
+
 def test_draw_dropout_network_rejects_bad_arguments():
     from coursekit.plots import draw_dropout_network
 

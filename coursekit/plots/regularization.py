@@ -43,7 +43,9 @@ def draw_dropout_network(
     are kept); dropped units are crossed out and their connections vanish.
     Right (when ``sweep`` is given): training and validation loss per epoch of
     the run trained with this ``p`` (bold), the other runs faint; the title gives
-    that run's validation error averaged over its last five epochs.
+    that run's validation error averaged over its last five epochs. The training
+    loss is ``History.train_loss``, measured with dropout on; a run trained with
+    ``fit(..., eval_train=True)`` also gets its training loss in eval mode, dashed.
 
     Args:
         p: drop probability in [0, 1] (the paper's keep probability is ``1 - p``).
@@ -126,6 +128,8 @@ def draw_dropout_network(
             if h is not run:
                 ax2.plot(h.epoch, h.val_loss, color="0.8", lw=0.8)
         ax2.plot(run.epoch, run.train_loss, color=color("train"), lw=1.8, label="train (dropout on)")
+        if run.eval_train_loss:  # fit(..., eval_train=True): the same images scored in eval mode
+            ax2.plot(run.epoch, run.eval_train_loss, color=color("train"), lw=1.4, ls="--", label="train (eval mode)")
         ax2.plot(run.epoch, run.val_loss, color=color("val"), lw=1.8, label="validation")
         err = 1.0 - float(np.mean(run.val_acc[-5:])) if run.val_acc else float("nan")  # as the notebook's tables
         ax2.set_yscale("log")
