@@ -80,3 +80,46 @@ def test_kept_records_hold_every_seeds_numbers_and_ledgers_merge(tmp_path):
     assert merged.returncode == 0, merged.stderr
     statements = {c["statement"] for c in json.loads(main.read_text())["claims"]}
     assert "kept" in statements and "stale" not in statements and "x stays below 12" in statements
+
+
+def _census_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("census_tool", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_summary_counts_what_held_and_what_did_not():
+    census = _census_module()
+    row = {"notebook": "a.ipynb", "held": 20, "tried": 20, "scalar_held": 2, "scalar_tried": 2}
+    assert census.summary({"claims": [row, {**row, "notebook": "b.ipynb"}]}) == (
+        "all 2 claims and checks of the 2 notebooks held on every seed triplet the census tried: at least "
+        "20 triplets each (60 seeds) under the default kernels and 2 under the scalar kernels")
+    text = census.summary({"claims": [row, {**row, "held": 19}]})
+    assert text.startswith("1 of the 2 claims and checks of the 1 notebooks held") and "failed on 1 to 1 triplets each" in text
+
+
+def test_readme_and_notebook_00_quote_the_committed_ledger():
+    """What SEED promises is the measured rate: both texts hold the ledger's summary sentence."""
+    import nbformat
+
+    census = _census_module()
+    sentence = census.summary(json.loads(census.LEDGER_JSON.read_text(encoding="utf-8")))
+    root = TOOL.parents[1]
+    flat = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    assert sentence in flat, f"README.md should quote the ledger's summary: {sentence!r}"
+    nb = nbformat.read(root / "notebooks" / "00_start_here.ipynb", as_version=4)
+    text = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    assert sentence in text, f"notebook 00 should quote the ledger's summary: {sentence!r}"
+
+
+def test_a_mean_only_claims_worst_margin_is_the_means():
+    census = _census_module()
+    claim = {"cell": 3, "statement": "x stays below 0.5 on average", "ok": True, "required": 0,
+             "margins": [[["x", -0.4]], [["x", 0.5]], [["x", 0.2]], [["x", 0.1]]]}
+    rows = census.summarize([{"notebook": "a.ipynb", "base": 300, "claims": [claim], "asserts": []}], "default")
+    assert rows[("a.ipynb", 3, claim["statement"])]["worst"] == {"x": 0.1}
+    rows = census.summarize([{"notebook": "a.ipynb", "base": 300, "claims": [{**claim, "required": 3}],
+                              "asserts": []}], "default")
+    assert rows[("a.ipynb", 3, claim["statement"])]["worst"] == {"x": -0.4}
