@@ -61,7 +61,7 @@ def _missing_book_packages() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def book(tmp_path_factory):
     """Build the English book and the Korean fixture book side by side; yield their folder and URL."""
     why = missing_requirements() or _missing_book_packages()
@@ -99,7 +99,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one instance at a time in a process, so this
+# one must close before tests/test_browser.py and tests/test_browser_ko.py start theirs.
+@pytest.fixture(scope="module")
 def browser(book):
     from playwright.sync_api import sync_playwright
 
@@ -190,7 +192,7 @@ _WIDTH = """() => {
 }"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def visited(book, browser):
     """Every page of both books, opened once at a desktop's width, then at a phone's (375 px)."""
     site, base = book["site"], book["url"]
