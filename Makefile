@@ -110,10 +110,12 @@ lab: $(LAB_STAMP)
 	@$(if $(ALLOW_ROOT),$(ROOT_NOTE))
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --ContentsManager.preferred_dir=student
 
-# The Korean edition (한국어판, issue 29). ko/ is generated, never edited by hand and git-ignored:
+# The Korean edition (한국어판, issue 29). ko/ is generated, never edited by hand:
 # ko/notebooks/ holds the Korean notebooks that tools/i18n.py builds from notebooks/ and the catalogs
-# locale/ko/notebooks/NN_name.po (markdown translated; code cells and outputs are the English run's,
-# so nothing is run again; nbval never collects ko/), ko/student/ their student editions, made by
+# locale/ko/notebooks/NN_name.po (markdown and code comments translated; code and outputs are the English
+# run's, so nothing is run again; nbval never collects ko/). They are committed, and a test fails when one
+# is not the build of its notebook and catalog (run `make korean`, commit). ko/student/ (git-ignored)
+# holds their student editions, made by
 # tools/make_student.py exactly as for English. `make korean` refuses a catalog that is untranslated,
 # fuzzy (its English changed) or out of date; `make lab-ko` and `make student` build the notebooks whose
 # catalogs are ready and name the others.
@@ -223,4 +225,4 @@ clean:
 	rm -rf $(VENV) artifacts .pytest_cache
 
 clean-all: clean
-	rm -rf student ko
+	rm -rf student ko/student

@@ -314,8 +314,41 @@ def test_markup_rules_on_a_fixture():
 
 # --- build ----------------------------------------------------------------------------------------
 
+def _mask_comments(source: str) -> str:
+    """A code cell's source with the text of each translatable comment cut (``# ...`` -> ``#``): what
+    must be the same in both languages."""
+    lines = source.split("\n")
+    for row, col, _ in i18n.comments(source):
+        lines[row] = lines[row][:col] + "#"
+    return "\n".join(lines)
+
+
 def _code_cells(nb) -> list[str]:
-    return [json.dumps(c, sort_keys=True, ensure_ascii=False) for c in nb.cells if c.cell_type != "markdown"]
+    """Every non-markdown cell as JSON, outputs included, with the comments' text cut."""
+    out = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            continue
+        c = copy.deepcopy(c)
+        if c.cell_type == "code":
+            c.source = _mask_comments(c.source)
+        out.append(json.dumps(c, sort_keys=True, ensure_ascii=False))
+    return out
+
+
+# a code cell with comments of every kind (test data)
+COMMENTED = (
+    "x = 1  # one unit\n"
+    "s = \"# not a comment\"  # the string above holds a hash\n"
+    "def f(z):\n"
+    "    ### BEGIN SOLUTION\n"
+    "    return 2 * z  # twice z\n"
+    "    ### END SOLUTION\n"
+    "g = lambda v: v  # noqa: E731\n"
+    "# 1e-08\n"
+    "%timeit f(1)\n"
+    "# one unit"
+)
 
 
 def test_build_translates_markdown_and_copies_code_and_outputs(tmp_path):
@@ -330,6 +363,35 @@ def test_build_translates_markdown_and_copies_code_and_outputs(tmp_path):
     en.cells[2].source = ko.cells[2].source
     assert _code_cells(ko) == _code_cells(en), "code cells, outputs included, are the English notebook's"
     assert [c.id for c in ko.cells] == [c.id for c in en.cells]
+
+
+def test_code_comments_are_extracted_once_per_cell_and_translated_leaving_the_code_alone(tmp_path):
+    assert [t for _, _, t in i18n.comments(COMMENTED)] == [
+        "one unit", "the string above holds a hash", "twice z", "one unit"], \
+        "markers, directives, number-only comments and strings are not comments to translate"
+    path = tiny_notebook(tmp_path / "01_tiny.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[4].source = COMMENTED
+    nbformat.write(nb, path)
+    template = i18n.extract(path)
+    comments = [(t.msgctxt, t.msgid) for t in template if i18n.is_comment_entry(t)]
+    assert comments == [("cccc0003#comment", "one unit"), ("cccc0003#comment", "the string above holds a hash"),
+                        ("cccc0003#comment", "twice z")], "one entry per distinct comment of the cell"
+    table = dict(KO, **{"one unit": "유닛 하나", "the string above holds a hash": "위 문자열에는 #이 들어 있다",
+                        "twice z": "z의 두 배"})
+    ko, found = i18n.build_notebook(path, translated(template, table))
+    assert found == [] and ko.metadata["coursekit_translation"]["untranslated"] == []
+    assert ko.cells[4].source == COMMENTED.replace("# one unit", "# 유닛 하나").replace(
+        "# the string above holds a hash", "# 위 문자열에는 #이 들어 있다").replace("# twice z", "# z의 두 배")
+    assert _code_cells(ko)[2:] == _code_cells(nbformat.read(path, as_version=4))[2:], "only the comments changed"
+    # an untranslated comment is named, with its cell, and kept in English in a draft
+    po = translated(template, dict(table, **{"twice z": ""}))
+    with pytest.raises(ValueError, match=r'01_tiny, cell 4 \(id cccc0003#comment\): untranslated: "twice z"'):
+        i18n.build_notebook(path, po)
+    draft, _ = i18n.build_notebook(path, po, allow_incomplete=True)
+    assert "# twice z" in draft.cells[5].source and "# 유닛 하나" in draft.cells[5].source
+    assert draft.metadata["coursekit_translation"]["untranslated"] == [
+        {"cell": 4, "id": "cccc0003#comment", "english": "twice z"}]
 
 
 def test_build_refuses_an_incomplete_or_stale_catalog_and_a_draft_says_so(tmp_path):
@@ -397,10 +459,12 @@ def test_korean_student_editions_blank_the_same_solutions_as_the_english_ones(tm
     en = nbformat.read(tmp_path / "student" / "01_tiny.ipynb", as_version=4)
     ko = nbformat.read(tmp_path / "ko-student" / "01_tiny.ipynb", as_version=4)
     assert "return 2 * x" not in json.dumps(ko.cells) and "raise NotImplementedError" in ko.cells[5].source
+    assert make_student.FALLBACK_INSTRUCTIONS_KO in ko.cells[5].source, "the stub speaks the edition's language"
+    assert "double: write your solution here" in en.cells[5].source
     assert ko.cells[0].source.startswith("> **학생판.**") and "`double`" in ko.cells[0].source
     assert en.cells[0].source.startswith("> **Student edition.**")
-    for e, k in zip(en.cells[1:], ko.cells[1:]):
-        if e.cell_type == "code":
+    for n, (e, k) in enumerate(zip(en.cells[1:], ko.cells[1:]), start=1):
+        if e.cell_type == "code" and n != 5:
             ks = k.source.replace(', lang="ko")', ")")
             assert (ks, k.outputs) == (e.source, e.outputs), "the same cells blanked, the same outputs kept"
     assert ko.metadata["coursekit"]["exercises"] == ["double"] and ko.metadata["language"] == "ko"
@@ -455,10 +519,25 @@ def test_built_korean_notebook_has_the_english_code_and_outputs_byte_for_byte(no
 
 # --- where the Korean notebooks live --------------------------------------------------------------
 
-def test_generated_korean_notebooks_are_ignored_by_git_and_never_collected_by_nbval(tmp_path):
-    ignored = subprocess.run(["git", "check-ignore", "-q", "ko/notebooks/00_start_here.ipynb"], cwd=ROOT)
-    assert ignored.returncode == 0, "ko/ (generated by make korean) should be git-ignored"
-    assert subprocess.run(["git", "check-ignore", "-q", "ko/student/00_start_here.ipynb"], cwd=ROOT).returncode == 0
+@pytest.mark.parametrize("notebook,po_path", catalogs() or [pytest.param(None, None, marks=pytest.mark.skip(
+    reason="no Korean catalog committed yet"))], ids=_ids(catalogs()) or ["none"])
+def test_committed_korean_notebook_is_the_build_of_its_notebook_and_catalog(notebook, po_path):
+    committed = ROOT / LANG / "notebooks" / notebook.name
+    assert committed.exists(), f"{committed.relative_to(ROOT)} should be committed: run `make korean`"
+    ko, _ = i18n.build_notebook(notebook, polib.pofile(str(po_path), wrapwidth=0), LANG)
+    text = nbformat.writes(ko)
+    text += "" if text.endswith("\n") else "\n"
+    assert committed.read_text(encoding="utf-8") == text, (
+        f"{committed.relative_to(ROOT)} should be the build of {notebook.name} and its catalog (generated, never "
+        "edited): run `make korean` and commit it")
+
+
+def test_korean_notebooks_are_committed_their_student_editions_ignored_and_nbval_collects_neither(tmp_path):
+    for path in ("ko/notebooks/00_start_here.ipynb", "ko/notebooks/08_putting_it_together.ipynb"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 1, f"{path} (generated by make korean) should be committed, not git-ignored"
+    student = subprocess.run(["git", "check-ignore", "-q", "ko/student/00_start_here.ipynb"], cwd=ROOT)
+    assert student.returncode == 0, "ko/student/ (the learner's copies) should be git-ignored"
     # a real collection, with the project's pytest settings, over a tree holding both kinds of notebook
     import tomllib
 

@@ -10,6 +10,16 @@ A markdown cell is cut into blocks at blank lines (a fenced code block, a ``$$``
 A block that holds no prose (a code fence, a display formula, an image, a rule) is not extracted: the
 translated notebook copies it as it is.
 
+The comments of code cells are translated too (a comment cannot change what a cell outputs), one entry
+per distinct comment of a cell:
+
+    msgctxt  the cell's id + ``#comment``
+    msgid    the comment's text, after ``# ``
+    msgstr   its translation (the build writes ``# `` + it where the comment was)
+
+The code itself, the solution markers (``### BEGIN SOLUTION``) and tool directives (``# noqa``,
+``# type:``) are never extracted.
+
     python tools/i18n.py extract notebooks/04_initialization.ipynb --lang ko
         writes locale/ko/notebooks/04_initialization.pot (a template: every msgstr empty)
     python tools/i18n.py update [notebooks...]
@@ -22,8 +32,9 @@ translated notebook copies it as it is.
         sentence that changed), and every catalog that is out of date with its notebook (run update).
     python tools/i18n.py build [notebooks...] [--out ko/notebooks] [--allow-incomplete | --skip-incomplete]
         the Korean notebooks, generated (never edit them): markdown translated block by block, code cells
-        and outputs copied from the English notebook (the English run's outputs; not run again), except
-        ``ck.setup_notebook(seed=SEED)`` which becomes ``ck.setup_notebook(seed=SEED, lang="ko")``.
+        and outputs copied from the English notebook (the English run's outputs; not run again) with
+        their comments translated, and ``ck.setup_notebook(seed=SEED)`` becomes
+        ``ck.setup_notebook(seed=SEED, lang="ko")``.
         Refuses an untranslated, fuzzy or out-of-date catalog; ``--allow-incomplete`` builds a draft that
         keeps the English of those blocks and says so at the top of the notebook and in its metadata;
         ``--skip-incomplete`` builds only the notebooks whose catalogs are complete and names the others.
@@ -106,8 +117,61 @@ def is_prose(block: str) -> bool:
     return bool(block.strip()) and not _NO_PROSE.match(block)
 
 
+# The msgctxt of a code cell's comments: the cell's id and this suffix.
+COMMENT_CTX = "#comment"
+_NOT_PROSE_COMMENT = re.compile(
+    r"^#+\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS|PROMPT)\b"  # nbgrader's and make_student's markers
+    r"|^#\s*(noqa|type:|pragma|fmt:|pylint:|ruff:)"          # tool directives
+    r"|^#!"
+)
+
+
+def comments(source: str) -> list[tuple[int, int, str]]:
+    """The comments of a code cell a learner reads: ``(line, column, text)`` for each ``#`` comment
+    (``line`` counts from 0; ``text`` is what follows ``#`` and one space). Found by Python's tokenizer,
+    so a ``#`` inside a string is not a comment; IPython's ``%magic`` and ``!shell`` lines are left out.
+    Markers, directives and comments without a word (``# 1e-08``) are not prose."""
+    import io
+    import tokenize
+
+    lines = source.split("\n")
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+    found = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type != tokenize.COMMENT or _NOT_PROSE_COMMENT.match(tok.string):
+                continue
+            text = tok.string[1:]
+            text = text[1:] if text.startswith(" ") else text
+            if re.search(r"[^\W\d_]{2,}", text):  # a word, not "1e-08"
+                found.append((tok.start[0] - 1, tok.start[1], text))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []  # not Python as a whole: its comments stay as they are
+    return found
+
+
+def is_comment_entry(entry) -> bool:
+    return (entry.msgctxt or "").endswith(COMMENT_CTX)
+
+
+def cell_of(msgctxt: str | None) -> str | None:
+    """The cell id of an entry's msgctxt (a comment's has the suffix ``#comment``)."""
+    return msgctxt[: -len(COMMENT_CTX)] if msgctxt and msgctxt.endswith(COMMENT_CTX) else msgctxt
+
+
+def _cell_index(nb) -> dict[str, int]:
+    """msgctxt -> cell index, for markdown blocks and code comments alike."""
+    index = {}
+    for i, c in enumerate(nb.cells):
+        if "id" in c:
+            index[c.id] = i
+            index[c.id + COMMENT_CTX] = i
+    return index
+
+
 def extract(notebook: Path):
-    """The catalog template of one notebook: one entry per prose block of each markdown cell."""
+    """The catalog template of one notebook: one entry per prose block of each markdown cell, and one per
+    distinct comment of each code cell."""
     import nbformat
     import polib
 
@@ -116,13 +180,32 @@ def extract(notebook: Path):
     pot.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
                     "MIME-Version": "1.0"}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
-            continue
-        for block, _ in blocks(cell.source):
-            if is_prose(block):
-                pot.append(polib.POEntry(msgctxt=cell.id, msgid=block, msgstr="",
+        if cell.cell_type == "markdown":
+            for block, _ in blocks(cell.source):
+                if is_prose(block):
+                    pot.append(polib.POEntry(msgctxt=cell.id, msgid=block, msgstr="",
+                                             occurrences=[(notebook.name, str(index))]))
+        elif cell.cell_type == "code":
+            for text in dict.fromkeys(text for _, _, text in comments(cell.source)):
+                pot.append(polib.POEntry(msgctxt=cell.id + COMMENT_CTX, msgid=text, msgstr="",
                                          occurrences=[(notebook.name, str(index))]))
     return pot
+
+
+def translate_comments(source: str, table: dict[str, str]) -> tuple[str, list[str]]:
+    """``source`` with each comment found in ``table`` (English text -> translation) replaced, the code
+    untouched; returns it and the comments left in English."""
+    lines = source.split("\n")
+    left = []
+    for row, col, text in sorted(comments(source), key=lambda c: (c[0], -c[1])):
+        ko = table.get(text)
+        if ko is None:
+            left.append(text)
+            continue
+        line = lines[row]
+        end = line.index(text, col) + len(text)
+        lines[row] = line[:col] + "# " + ko + line[end:]
+    return "\n".join(lines), left
 
 
 def template_path(notebook: Path, lang: str, locale: Path | None = None) -> Path:
@@ -331,7 +414,7 @@ def problems(notebook: Path, po, lang: str = "ko", locale: Path | None = None) -
 
     nb = nbformat.read(notebook, as_version=4)
     name = Path(notebook).stem
-    index = {c.id: i for i, c in enumerate(nb.cells) if "id" in c}
+    index = _cell_index(nb)
     template = extract(Path(notebook))
     if po is None:
         return [Problem(name, "missing", f"no catalog {_label(catalog_path(notebook, lang, locale))} "
@@ -432,8 +515,8 @@ def glossary_problems(notebook: str, entries, glossary, index=None, exceptions=(
                 found.append(Problem(notebook, "glossary", f"{en!r} is {ko!r}, not in {_short(e.msgstr, 80)!r}",
                                      **where))
                 continue
-            if ko in introduced:
-                continue
+            if ko in introduced or is_comment_entry(e):
+                continue  # a code comment uses the term; the prose introduces it
             introduced.add(ko)
             near = any(_term(alt).search(e.msgstr[max(0, m.start() - BESIDE):m.end() + BESIDE])
                        for m in re.finditer(re.escape(ko), e.msgstr) for alt in english_of[ko])
@@ -483,7 +566,7 @@ def quality_problems(notebook: Path, po, lang: str = "ko", locale: Path | None =
     if po is None:
         return []
     nb = nbformat.read(notebook, as_version=4)
-    index = {c.id: i for i, c in enumerate(nb.cells) if "id" in c}
+    index = _cell_index(nb)
     name = Path(notebook).stem
     entries = [e for e in po if not e.obsolete]
     found = glossary_problems(name, entries, load_glossary(Path(locale or LOCALE) / lang / "glossary.tsv", lang),
@@ -514,7 +597,8 @@ def build_notebook(notebook: Path, po, lang: str = "ko", allow_incomplete: bool 
     """The translated notebook of ``notebook`` from its catalog ``po``; returns ``(nb, problems)``.
 
     Markdown cells are rebuilt block by block (a block without prose is copied); every other cell,
-    outputs included, is the English notebook's, except the ``setup_notebook`` call. Raises ValueError
+    outputs included, is the English notebook's, except the code cells' comments (translated) and the
+    ``setup_notebook`` call. Raises ValueError
     listing the problems if the catalog is incomplete, fuzzy or out of date, unless ``allow_incomplete``:
     then those blocks stay English, a note at the top says how many, and the metadata lists them.
     """
@@ -544,8 +628,12 @@ def build_notebook(notebook: Path, po, lang: str = "ko", allow_incomplete: bool 
                 else:
                     parts.append(block + sep)
             cell.source = "".join(parts)
-        elif cell.cell_type == "code" and SETUP_CALL in cell.source:
-            cell.source = cell.source.replace(SETUP_CALL, SETUP_CALL[:-1] + f', lang="{lang}")')
+        elif cell.cell_type == "code":
+            mine = {msgid: ko for (ctx, msgid), ko in table.items() if ctx == cell.id + COMMENT_CTX}
+            cell.source, left = translate_comments(cell.source, mine)
+            english += [{"cell": index, "id": cell.id + COMMENT_CTX, "english": text} for text in dict.fromkeys(left)]
+            if SETUP_CALL in cell.source:
+                cell.source = cell.source.replace(SETUP_CALL, SETUP_CALL[:-1] + f', lang="{lang}")')
     if english:
         note = nbformat.v4.new_markdown_cell(_draft_note(lang, len(english)))
         note["id"] = DRAFT_ID

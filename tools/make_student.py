@@ -175,15 +175,32 @@ def _where(nb_label: str, index: int, cell) -> str:
     return f"{nb_label}, cell {index + 1} ({cell.cell_type} cell starting {first!r})"
 
 
-def _instructions(name: str | None) -> str:
+FALLBACK_INSTRUCTIONS_KO = "위 연습 문제를 보고 여기에 답을 작성한 다음, 아래의 확인 셀을 실행한다."
+
+
+def _translator(lang: str):
+    """``text -> text in lang``: the package's own catalog (coursekit/locale), where the exercises'
+    instructions are translated; English is the text itself."""
+    if lang == "en":
+        return lambda text: text
+    import gettext
+
+    from coursekit import _i18n
+
+    catalog = gettext.translation(_i18n.DOMAIN, localedir=str(_i18n.LOCALE_DIR), languages=[lang])
+    return catalog.gettext
+
+
+def _instructions(name: str | None, lang: str = "en") -> str:
+    fallback = FALLBACK_INSTRUCTIONS_KO if lang == "ko" else FALLBACK_INSTRUCTIONS
     if name is None:
-        return FALLBACK_INSTRUCTIONS
+        return fallback
     try:
         from coursekit.exercises import EXERCISES
     except Exception:  # pragma: no cover - coursekit not importable: still make the editions
-        return f"{name}: {FALLBACK_INSTRUCTIONS}"
+        return f"{name}: {fallback}"
     ex = EXERCISES.get(name)
-    return f"{name}: {ex.instructions}" if ex is not None else f"{name}: {FALLBACK_INSTRUCTIONS}"
+    return f"{name}: {_translator(lang)(ex.instructions)}" if ex is not None else f"{name}: {fallback}"
 
 
 def _py_string(text: str) -> str:
@@ -212,7 +229,7 @@ def _enclosing_def(lines: list[str], begin: int) -> str | None:
     return None
 
 
-def _stub_code_cell(source: str, where: str) -> tuple[str, list[str], bool]:
+def _stub_code_cell(source: str, where: str, lang: str = "en") -> tuple[str, list[str], bool]:
     """Replace each solution block of a code cell by a stub.
 
     Returns the new source, the exercise names found (functions holding a block)
@@ -252,7 +269,7 @@ def _stub_code_cell(source: str, where: str) -> tuple[str, list[str], bool]:
             top_level = True
         elif name not in names:
             names.append(name)
-        out.extend(stub_lines(indent, _instructions(name)))
+        out.extend(stub_lines(indent, _instructions(name, lang)))
         open_at = None
     if open_at is not None:
         raise MarkerError(f"{where}: {BEGIN!r} on line {open_at + 1} has no {END!r} after it")
@@ -309,12 +326,13 @@ class ExerciseCell:
     where: str  # how messages name the cell
 
 
-def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
+def find_exercise_cells(nb, source_label: str, lang: str = "en") -> list[ExerciseCell]:
     """The exercise cells of a notebook: every code cell with a solution block, in order.
 
     The one definition of "an exercise cell" for every edition (``make student`` here,
     ``tools/make_nbgrader.py`` for nbgrader). Raises :class:`MarkerError` for a
-    malformed marker and for a marker in a Markdown cell. ``nb`` is not modified.
+    malformed marker and for a marker in a Markdown cell. ``nb`` is not modified. ``lang``: the
+    language of the stubs' instructions ("en" or "ko", from the package's catalog).
     """
     found = []
     for i, cell in enumerate(nb.cells):
@@ -330,7 +348,7 @@ def find_exercise_cells(nb, source_label: str) -> list[ExerciseCell]:
         lines = cell.source.splitlines()
         if not any(marker_kind(line) is not None or near_marker(line) for line in lines):
             continue
-        stubbed, names, top_level = _stub_code_cell(cell.source, where)
+        stubbed, names, top_level = _stub_code_cell(cell.source, where, lang)
         found.append(ExerciseCell(i, names, stubbed, top_level, where))
     return found
 
@@ -350,7 +368,7 @@ def make_student_notebook(nb, source_label: str, link: str | None = None, shown:
     names: list[str] = []
     warnings: list[str] = []
     exercise_cells: set[int] = set()
-    for found in find_exercise_cells(nb, source_label):
+    for found in find_exercise_cells(nb, source_label, lang):
         nb.cells[found.index].source = found.stubbed
         exercise_cells.add(found.index)
         names.extend(n for n in found.names if n not in names)
@@ -404,7 +422,8 @@ def generate(sources: list[Path], out_dir: Path, force: bool = False, lang: str 
     Every notebook is converted before anything is written: one bad marker
     anywhere raises :class:`MarkerError` (all problems in one message) and writes
     nothing. A copy in ``out_dir`` that the learner has edited is kept unless ``force``.
-    ``lang`` is the language of the note at the top (the rest of the notebook is the source's).
+    ``lang`` is the language of the note at the top and of the stubs' instructions (the rest of the
+    notebook is the source's).
     """
     made = []
     problems = []
