@@ -115,3 +115,27 @@ def test_readme_gives_each_notebook_the_time_its_box_gives(path):
     row = re.search(rf"^\| {path.name[:2]} \|.*\| (\d+) min \|$", readme, re.M)
     assert row and int(row.group(1)) == minutes, \
         f"README's course table should give {path.name} {minutes} min (its box: {time!r})"
+
+
+def test_the_korean_readme_is_linked_from_the_top_of_readme_and_its_links_resolve():
+    root = NOTEBOOKS[0].parents[1]
+    top = (root / "README.md").read_text(encoding="utf-8").splitlines()[:5]
+    assert any("](README.ko.md)" in ln for ln in top), \
+        f"README.md's first 5 lines should link the Korean README, [..](README.ko.md); they are {top}"
+    text = (root / "README.ko.md").read_text(encoding="utf-8")
+    for command in ["make lab-ko", "make lab", "make test"]:
+        assert re.search(rf"\b{command}(?![\w-])", text), f"README.ko.md should give the set-up command `{command}`"
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text)
+               if not re.match(r"[a-z][a-z0-9+.-]*:", t) and not t.startswith("#")]
+    missing = []
+    for target in targets:
+        korean = re.fullmatch(r"ko/notebooks/([0-9][0-9]_\w+\.ipynb)", target)
+        if korean:      # the Korean notebooks are built from notebooks/ (make korean): the same file names
+            if not (root / "notebooks" / korean.group(1)).is_file():
+                missing.append(target)
+        elif not (root / target).exists():
+            missing.append(target)
+    assert not missing, f"every relative link of README.ko.md should point to a file of the repository: {missing}"
+    linked = sorted(t for t in targets if t.startswith("ko/notebooks/"))
+    assert linked == [f"ko/notebooks/{p.name}" for p in NOTEBOOKS], \
+        f"README.ko.md should link each of the {len(NOTEBOOKS)} Korean notebooks once; it links {linked}"
