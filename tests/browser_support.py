@@ -253,8 +253,21 @@ class JupyterLab:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def kernels(self) -> list[dict[str, Any]]:
-        return self.api("/api/kernels")
+    def kernels(self, tries: int = 10) -> list[dict[str, Any]]:
+        """The server's kernels. jupyter_server can answer 500 to this list while a kernel is starting
+        (its model is not complete yet: seen once in CI), so a 5xx is asked again, half a second apart;
+        one that persists raises with the server's log."""
+        last = None
+        for _ in range(tries):
+            try:
+                return self.api("/api/kernels")
+            except urllib.error.HTTPError as err:
+                if err.code < 500:
+                    raise
+                last = err
+                time.sleep(0.5)
+        raise AssertionError(f"GET /api/kernels should answer 200; it answered {last.code} {last.reason} "
+                             f"{tries} times\n{self.log_tail()}") from last
 
     def shutdown_kernels(self) -> None:
         for session in self.api("/api/sessions"):
