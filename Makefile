@@ -112,7 +112,7 @@ lab: $(LAB_STAMP)
 
 # The Korean edition (한국어판, issue 29). ko/ is generated, never edited by hand:
 # ko/notebooks/ holds the Korean notebooks that tools/i18n.py builds from notebooks/ and the catalogs
-# locale/ko/notebooks/NN_name.po (markdown and code comments translated; code and outputs are the English
+# locale/ko/notebooks/NN_name.po (markdown, code comments and docstrings translated; code and outputs are the English
 # run's, so nothing is run again; nbval never collects ko/). They are committed, and a test fails when one
 # is not the build of its notebook and catalog (run `make korean`, commit). ko/student/ (git-ignored)
 # holds their student editions, made by
