@@ -315,8 +315,9 @@ def test_markup_rules_on_a_fixture():
 # --- build ----------------------------------------------------------------------------------------
 
 def _mask_comments(source: str) -> str:
-    """A code cell's source with the text of each translatable comment cut (``# ...`` -> ``#``): what
-    must be the same in both languages."""
+    """A code cell's source with the text of each translatable comment and docstring cut (``# ...`` ->
+    ``#``, ``\"\"\"...\"\"\"`` -> ``\"\"\"\"\"\"``): what must be the same in both languages."""
+    source, _ = i18n.translate_docstrings(source, {d[-1]: "" for d in i18n.docstrings(source)})
     lines = source.split("\n")
     for row, col, _ in i18n.comments(source):
         lines[row] = lines[row][:col] + "#"
@@ -374,7 +375,7 @@ def test_code_comments_are_extracted_once_per_cell_and_translated_leaving_the_co
     nb.cells[4].source = COMMENTED
     nbformat.write(nb, path)
     template = i18n.extract(path)
-    comments = [(t.msgctxt, t.msgid) for t in template if i18n.is_comment_entry(t)]
+    comments = [(t.msgctxt, t.msgid) for t in template if i18n.is_code_entry(t)]
     assert comments == [("cccc0003#comment", "one unit"), ("cccc0003#comment", "the string above holds a hash"),
                         ("cccc0003#comment", "twice z")], "one entry per distinct comment of the cell"
     table = dict(KO, **{"one unit": "유닛 하나", "the string above holds a hash": "위 문자열에는 #이 들어 있다",
@@ -392,6 +393,42 @@ def test_code_comments_are_extracted_once_per_cell_and_translated_leaving_the_co
     assert "# twice z" in draft.cells[5].source and "# 유닛 하나" in draft.cells[5].source
     assert draft.metadata["coursekit_translation"]["untranslated"] == [
         {"cell": 4, "id": "cccc0003#comment", "english": "twice z"}]
+
+
+DOCUMENTED = (
+    'def f(z):\n'
+    '    """Twice z, for `z` any tensor.\n\n    Returns a new tensor."""\n'
+    '    return 2 * z\n'
+    'class Box:\n'
+    "    r'''A box \\o/ of things.'''\n"
+    'x = "not a docstring"\n'
+)
+
+
+def test_docstrings_are_extracted_and_translated_between_their_own_quotes(tmp_path):
+    assert [d[-1] for d in i18n.docstrings(DOCUMENTED)] == [
+        "Twice z, for `z` any tensor.\n\n    Returns a new tensor.", "A box \\o/ of things."]
+    path = tiny_notebook(tmp_path / "01_tiny.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[4].source = DOCUMENTED
+    nbformat.write(nb, path)
+    template = i18n.extract(path)
+    assert [(t.msgctxt, t.msgid[:5]) for t in template if i18n.is_code_entry(t)] == [
+        ("cccc0003#docstring", "Twice"), ("cccc0003#docstring", "A box")]
+    table = dict(KO, **{"Twice z, for `z` any tensor.\n\n    Returns a new tensor.":
+                        "`z`(임의의 텐서)의 두 배.\n\n    새 텐서를 돌려준다.", "A box \\o/ of things.": "물건 상자 \\o/."})
+    ko, found = i18n.build_notebook(path, translated(template, table))
+    assert found == []
+    assert ko.cells[4].source == DOCUMENTED.replace(
+        "Twice z, for `z` any tensor.\n\n    Returns a new tensor.", "`z`(임의의 텐서)의 두 배.\n\n    새 텐서를 돌려준다."
+    ).replace("A box \\o/ of things.", "물건 상자 \\o/.")
+    compile(ko.cells[4].source, "cell", "exec")  # still Python
+    assert _code_cells(ko)[2:] == _code_cells(nbformat.read(path, as_version=4))[2:], "only the docstrings changed"
+    # a translation that would end the string early, or drop the English's code span, is a problem
+    bad = translated(template, dict(table, **{"A box \\o/ of things.": 'a "quoted" box"'}))
+    assert any("quotes" in str(p) for p in i18n.quality_problems(path, bad)), "a docstring ending in a quote"
+    bad = translated(template, dict(table, **{"Twice z, for `z` any tensor.\n\n    Returns a new tensor.": "두 배"}))
+    assert any("`z`" in str(p) for p in i18n.quality_problems(path, bad)), "a dropped code span"
 
 
 def test_build_refuses_an_incomplete_or_stale_catalog_and_a_draft_says_so(tmp_path):
@@ -451,7 +488,7 @@ def test_korean_student_editions_blank_the_same_solutions_as_the_english_ones(tm
         id="cccc0009"))
     nb.cells.insert(5, nbformat.v4.new_code_cell("ck.exercises.check('double', double)", id="cccc0010"))
     nbformat.write(nb, path)
-    ko_nb, _ = i18n.build_notebook(path, translated(i18n.extract(path)))
+    ko_nb, _ = i18n.build_notebook(path, translated(i18n.extract(path), dict(KO, **{"Twice x.": "x의 두 배."})))
     (tmp_path / "ko").mkdir()
     i18n._write(ko_nb, tmp_path / "ko" / "01_tiny.ipynb")
     make_student.generate([path], tmp_path / "student")
@@ -465,7 +502,7 @@ def test_korean_student_editions_blank_the_same_solutions_as_the_english_ones(tm
     assert en.cells[0].source.startswith("> **Student edition.**")
     for n, (e, k) in enumerate(zip(en.cells[1:], ko.cells[1:]), start=1):
         if e.cell_type == "code" and n != 5:
-            ks = k.source.replace(', lang="ko")', ")")
+            ks = k.source.replace(', lang="ko")', ")").replace('"""x의 두 배."""', '"""Twice x."""')
             assert (ks, k.outputs) == (e.source, e.outputs), "the same cells blanked, the same outputs kept"
     assert ko.metadata["coursekit"]["exercises"] == ["double"] and ko.metadata["language"] == "ko"
 

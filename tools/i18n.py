@@ -10,12 +10,13 @@ A markdown cell is cut into blocks at blank lines (a fenced code block, a ``$$``
 A block that holds no prose (a code fence, a display formula, an image, a rule) is not extracted: the
 translated notebook copies it as it is.
 
-The comments of code cells are translated too (a comment cannot change what a cell outputs), one entry
-per distinct comment of a cell:
+The comments and docstrings of code cells are translated too (neither can change what a cell outputs):
+one entry per distinct comment of a cell, and one per docstring of a function or class it defines:
 
-    msgctxt  the cell's id + ``#comment``
-    msgid    the comment's text, after ``# ``
-    msgstr   its translation (the build writes ``# `` + it where the comment was)
+    msgctxt  the cell's id + ``#comment`` (or ``#docstring``)
+    msgid    the comment's text, after ``# `` (a docstring's text between its quotes, verbatim)
+    msgstr   its translation (the build writes ``# `` + it where the comment was, or puts it between
+             the docstring's quotes)
 
 The code itself, the solution markers (``### BEGIN SOLUTION``) and tool directives (``# noqa``,
 ``# type:``) are never extracted.
@@ -33,7 +34,7 @@ The code itself, the solution markers (``### BEGIN SOLUTION``) and tool directiv
     python tools/i18n.py build [notebooks...] [--out ko/notebooks] [--allow-incomplete | --skip-incomplete]
         the Korean notebooks, generated (never edit them): markdown translated block by block, code cells
         and outputs copied from the English notebook (the English run's outputs; not run again) with
-        their comments translated, and ``ck.setup_notebook(seed=SEED)`` becomes
+        their comments and docstrings translated, and ``ck.setup_notebook(seed=SEED)`` becomes
         ``ck.setup_notebook(seed=SEED, lang="ko")``.
         Refuses an untranslated, fuzzy or out-of-date catalog; ``--allow-incomplete`` builds a draft that
         keeps the English of those blocks and says so at the top of the notebook and in its metadata;
@@ -150,22 +151,52 @@ def comments(source: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def is_comment_entry(entry) -> bool:
-    return (entry.msgctxt or "").endswith(COMMENT_CTX)
+# The msgctxt of a code cell's docstrings: the cell's id and this suffix.
+DOCSTRING_CTX = "#docstring"
+_STRING = re.compile(r"^([rRuU]?)(\"\"\"|'''|\"|')(.*)\2$", re.S)
 
 
-def cell_of(msgctxt: str | None) -> str | None:
-    """The cell id of an entry's msgctxt (a comment's has the suffix ``#comment``)."""
-    return msgctxt[: -len(COMMENT_CTX)] if msgctxt and msgctxt.endswith(COMMENT_CTX) else msgctxt
+def docstrings(source: str) -> list[tuple[int, int, int, int, str, str]]:
+    """The docstrings of the functions and classes a code cell defines: ``(line, column, end line, end
+    column, opening, text)`` for each (lines from 0; ``opening`` is the prefix and the quotes; ``text``
+    what stands between the quotes, verbatim). Found by Python's parser and tokenizer."""
+    import ast
+    import io
+    import tokenize
+
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.split("\n"))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    rows = {node.body[0].value.lineno for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body
+            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)}
+    found = []
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        if tok.type == tokenize.STRING and tok.start[0] in rows:
+            rows.discard(tok.start[0])
+            m = _STRING.match(tok.string)
+            if m and re.search(r"[^\W\d_]{2,}", m.group(3)):
+                found.append((tok.start[0] - 1, tok.start[1], tok.end[0] - 1, tok.end[1],
+                              m.group(1) + m.group(2), m.group(3)))
+    return found
+
+
+def is_code_entry(entry) -> bool:
+    """Whether an entry is a code cell's comment or docstring (not a markdown block)."""
+    return (entry.msgctxt or "").endswith((COMMENT_CTX, DOCSTRING_CTX))
 
 
 def _cell_index(nb) -> dict[str, int]:
-    """msgctxt -> cell index, for markdown blocks and code comments alike."""
+    """msgctxt -> cell index, for markdown blocks, code comments and docstrings alike."""
     index = {}
     for i, c in enumerate(nb.cells):
         if "id" in c:
             index[c.id] = i
             index[c.id + COMMENT_CTX] = i
+            index[c.id + DOCSTRING_CTX] = i
     return index
 
 
@@ -189,6 +220,9 @@ def extract(notebook: Path):
             for text in dict.fromkeys(text for _, _, text in comments(cell.source)):
                 pot.append(polib.POEntry(msgctxt=cell.id + COMMENT_CTX, msgid=text, msgstr="",
                                          occurrences=[(notebook.name, str(index))]))
+            for text in dict.fromkeys(d[-1] for d in docstrings(cell.source)):
+                pot.append(polib.POEntry(msgctxt=cell.id + DOCSTRING_CTX, msgid=text, msgstr="",
+                                         occurrences=[(notebook.name, str(index))]))
     return pot
 
 
@@ -206,6 +240,24 @@ def translate_comments(source: str, table: dict[str, str]) -> tuple[str, list[st
         end = line.index(text, col) + len(text)
         lines[row] = line[:col] + "# " + ko + line[end:]
     return "\n".join(lines), left
+
+
+def translate_docstrings(source: str, table: dict[str, str]) -> tuple[str, list[str]]:
+    """``source`` with the text of each docstring found in ``table`` replaced between its own quotes;
+    returns it and the docstrings left in English."""
+    starts = [0]
+    for line in source.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    left = []
+    for row, col, end_row, end_col, opening, text in sorted(docstrings(source), reverse=True):
+        ko = table.get(text)
+        if ko is None:
+            left.append(text)
+            continue
+        a = starts[row] + col + len(opening)
+        b = starts[end_row] + end_col - len(opening.lstrip("rRuU"))
+        source = source[:a] + ko + source[b:]
+    return source, left[::-1]
 
 
 def template_path(notebook: Path, lang: str, locale: Path | None = None) -> Path:
@@ -515,8 +567,8 @@ def glossary_problems(notebook: str, entries, glossary, index=None, exceptions=(
                 found.append(Problem(notebook, "glossary", f"{en!r} is {ko!r}, not in {_short(e.msgstr, 80)!r}",
                                      **where))
                 continue
-            if ko in introduced or is_comment_entry(e):
-                continue  # a code comment uses the term; the prose introduces it
+            if ko in introduced or is_code_entry(e):
+                continue  # a code comment or docstring uses the term; the prose introduces it
             introduced.add(ko)
             near = any(_term(alt).search(e.msgstr[max(0, m.start() - BESIDE):m.end() + BESIDE])
                        for m in re.finditer(re.escape(ko), e.msgstr) for alt in english_of[ko])
@@ -540,6 +592,14 @@ def markup_problems(notebook: str, entry, index=None) -> list[Problem]:
     en, ko = entry.msgid, entry.msgstr
     where = dict(index=(index or {}).get(entry.msgctxt), cell_id=entry.msgctxt)
     found = []
+    # what would break the code: a comment over two lines, a docstring that ends its string early or
+    # escapes something its English does not
+    if (entry.msgctxt or "").endswith(COMMENT_CTX) and "\n" in ko:
+        found.append(Problem(notebook, "markup", "a comment's translation is one line", **where))
+    if (entry.msgctxt or "").endswith(DOCSTRING_CTX) and (
+            '"""' in ko or "'''" in ko or ko.endswith(('"', "'")) or ko.count("\\") != en.count("\\")):
+        found.append(Problem(notebook, "markup", "a docstring's translation keeps its English's backslashes "
+                                                 "and holds no quotes that would end the string", **where))
     # a quote of the Korean study notes keeps its Korean lines and drops the English gloss: only the
     # Korean lines' code, math and links must stay
     kept = "\n".join(ln for ln in en.split("\n") if _HANGUL.search(ln)) if _HANGUL.search(en) else en
@@ -597,7 +657,8 @@ def build_notebook(notebook: Path, po, lang: str = "ko", allow_incomplete: bool 
     """The translated notebook of ``notebook`` from its catalog ``po``; returns ``(nb, problems)``.
 
     Markdown cells are rebuilt block by block (a block without prose is copied); every other cell,
-    outputs included, is the English notebook's, except the code cells' comments (translated) and the
+    outputs included, is the English notebook's, except the code cells' comments and docstrings
+    (translated) and the
     ``setup_notebook`` call. Raises ValueError
     listing the problems if the catalog is incomplete, fuzzy or out of date, unless ``allow_incomplete``:
     then those blocks stay English, a note at the top says how many, and the metadata lists them.
@@ -629,9 +690,11 @@ def build_notebook(notebook: Path, po, lang: str = "ko", allow_incomplete: bool 
                     parts.append(block + sep)
             cell.source = "".join(parts)
         elif cell.cell_type == "code":
-            mine = {msgid: ko for (ctx, msgid), ko in table.items() if ctx == cell.id + COMMENT_CTX}
-            cell.source, left = translate_comments(cell.source, mine)
-            english += [{"cell": index, "id": cell.id + COMMENT_CTX, "english": text} for text in dict.fromkeys(left)]
+            for ctx, translate in ((cell.id + COMMENT_CTX, translate_comments),
+                                   (cell.id + DOCSTRING_CTX, translate_docstrings)):
+                mine = {msgid: ko for (c, msgid), ko in table.items() if c == ctx}
+                cell.source, left = translate(cell.source, mine)
+                english += [{"cell": index, "id": ctx, "english": text} for text in dict.fromkeys(left)]
             if SETUP_CALL in cell.source:
                 cell.source = cell.source.replace(SETUP_CALL, SETUP_CALL[:-1] + f', lang="{lang}")')
     if english:
